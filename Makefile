@@ -1,0 +1,53 @@
+# mnist-edge: `make demo` runs the whole job, `make test` runs the tests.
+# Both create the virtual environment they need; only python3 and the package index are required.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RUNTIME_VENV := .venv-runtime
+SEED := 0
+
+.PHONY: demo test lint model samples bench runtime-check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mnist-edge train
+	$(BIN)/mnist-edge export --int8
+	$(BIN)/mnist-edge predict --model artifacts/model.onnx samples/
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Regenerate the default model shipped inside the runtime package.
+model: $(STAMP)
+	$(BIN)/mnist-edge train --seed $(SEED) --output build/model
+	$(BIN)/mnist-edge export --model build/model/model.keras --output build/model/model.onnx --int8
+	cp build/model/model.onnx runtime/models/mnist-mlp.onnx
+	cp build/model/model.int8.onnx runtime/models/mnist-mlp.int8.onnx
+
+# The base install (no extras) in a separate environment, from a built wheel: no TensorFlow.
+runtime-check:
+	rm -rf $(RUNTIME_VENV) build/wheel
+	$(PYTHON) -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(RUNTIME_VENV)/bin/python -m pip wheel --quiet --no-deps --wheel-dir build/wheel .
+	$(RUNTIME_VENV)/bin/python -m pip install --quiet build/wheel/mnist_edge-*.whl
+	cd /tmp && $(CURDIR)/$(RUNTIME_VENV)/bin/python $(CURDIR)/tests/check_runtime_install.py
+
+# Regenerate the sample images from the MNIST test split.
+samples: $(STAMP)
+	$(BIN)/python tests/make_samples.py samples
+
+clean:
+	rm -rf $(VENV) $(RUNTIME_VENV) build dist artifacts .pytest_cache .ruff_cache
