@@ -1,0 +1,1 @@
+"""Train the Keras MNIST tutorial's model (needs the `train` extra: TensorFlow)."""

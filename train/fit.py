@@ -1,0 +1,92 @@
+"""Train the model on MNIST and write the artifacts: model, history, metrics, curves."""
+
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnist_edge.runtime.mnist import load_mnist
+from mnist_edge.train.config import TrainConfig
+from mnist_edge.train.curves import plot_curves
+from mnist_edge.train.model import build_model, scale_pixels
+
+MODEL_FILE = "model.keras"
+LEGACY_MODEL_FILE = "model.h5"
+HISTORY_FILE = "history.json"
+METRICS_FILE = "metrics.json"
+CURVES_FILE = "training-curves.png"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: keras.Model
+    history: dict[str, list[float]]  # per-epoch loss, accuracy, val_loss, val_accuracy
+    metrics: dict[str, object]  # what metrics.json holds
+
+
+def train_model(config: TrainConfig, data: Path | None = None) -> TrainResult:
+    """Fit the tutorial's model as the tutorial does; validation on the 10,000 test images."""
+    if config.seed is not None:
+        keras.utils.set_random_seed(config.seed)  # Python, NumPy and TensorFlow generators
+        tf.config.experimental.enable_op_determinism()
+    mnist = load_mnist(data)
+    x_train, y_train = mnist.x_train[: config.train_limit], mnist.y_train[: config.train_limit]
+    x_test = scale_pixels(mnist.x_test)
+    model = build_model(config)
+    started = time.perf_counter()
+    fit = model.fit(
+        scale_pixels(x_train),
+        y_train,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        validation_data=(x_test, mnist.y_test),
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    seconds = time.perf_counter() - started
+    test_loss, test_accuracy = model.evaluate(x_test, mnist.y_test, batch_size=1024, verbose=0)
+    history = {name: [float(v) for v in values] for name, values in fit.history.items()}
+    metrics = {
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_accuracy),
+        "test_images": int(len(x_test)),
+        "train_images": int(len(x_train)),
+        "train_seconds": round(seconds, 2),
+        "recipe": asdict(config),
+        "data": str(mnist.source),
+        "versions": versions(),
+    }
+    return TrainResult(model=model, history=history, metrics=metrics)
+
+
+def save_artifacts(result: TrainResult, output: Path, h5: bool = False) -> dict[str, Path]:
+    """Write model.keras (and model.h5), history.json, metrics.json, training-curves.png."""
+    output.mkdir(parents=True, exist_ok=True)
+    written = {"model": output / MODEL_FILE}
+    result.model.save(written["model"])
+    if h5:
+        written["h5"] = output / LEGACY_MODEL_FILE
+        result.model.save(written["h5"])
+    written["history"] = _write_json(output / HISTORY_FILE, result.history)
+    written["metrics"] = _write_json(output / METRICS_FILE, result.metrics)
+    written["curves"] = plot_curves(result.history, output / CURVES_FILE)
+    return written
+
+
+def versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def _write_json(path: Path, payload: object) -> Path:
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
