@@ -1,0 +1,149 @@
+"""The export job: Keras model -> checked ONNX model (+ int8) -> parity.json."""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import onnx
+
+from mnist_edge.export.convert import OPSET, keras_to_onnx
+from mnist_edge.export.metadata import build_metadata, set_metadata
+from mnist_edge.export.parity import (
+    MAX_ABS_DIFF,
+    ParityError,
+    measure_parity,
+    require_parity,
+    run_backend,
+)
+from mnist_edge.export.quantize import calibration_set, quantize_int8
+from mnist_edge.runtime.contract import OUTPUT_NAME
+from mnist_edge.runtime.errors import ModelError
+from mnist_edge.runtime.mnist import load_mnist
+from mnist_edge.train.model import scale_pixels
+
+PARITY_FILE = "parity.json"
+INT8_MAX_SIZE_RATIO = 0.30  # the int8 file is at most 30% of the float file
+INT8_MAX_ACCURACY_DROP = 0.005  # and loses at most half a percentage point of test accuracy
+
+
+class QuantizationError(RuntimeError):
+    """The int8 model misses its size or accuracy target."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    model: Path
+    int8_model: Path | None
+    parity: Path
+    summary: dict[str, object]  # what parity.json holds
+
+
+def int8_path(model: Path) -> Path:
+    return model.with_name(f"{model.stem}.int8{model.suffix}")
+
+
+def export_model(
+    keras_path: Path,
+    output: Path,
+    data: Path | None = None,
+    int8: bool = False,
+    opset: int = OPSET,
+) -> ExportResult:
+    """Convert, check, prove parity on the 10,000 test images, then (only then) write.
+
+    On failure no model is left at the output paths, and parity.json says what failed.
+    """
+    model = load_keras(keras_path)
+    mnist = load_mnist(data)
+    expected = model.predict(scale_pixels(mnist.x_test), batch_size=1024, verbose=0)
+    keras_accuracy = accuracy(expected, mnist.y_test)
+    proto = keras_to_onnx(model, opset)
+    set_metadata(proto, build_metadata(keras_path, keras_accuracy))
+    onnx.checker.check_model(proto, full_check=True)
+    model_bytes = proto.SerializeToString()
+    reports = measure_parity(model_bytes, mnist.x_test, expected)
+    summary: dict[str, object] = {
+        "keras_model": str(keras_path),
+        "onnx_model": str(output),
+        "opset": opset,
+        "images": len(mnist.x_test),
+        "tolerance": MAX_ABS_DIFF,
+        "keras_test_accuracy": keras_accuracy,
+        "backends": [report.as_dict() for report in reports],
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    parity_path = output.parent / PARITY_FILE
+    try:
+        require_parity(reports)
+        _write_atomically(output, model_bytes)
+        if int8:
+            int8_model = quantize_int8(proto, calibration_set(mnist.x_train))
+            int8_bytes = int8_model.SerializeToString()
+            summary["int8"] = int8_report(int8_bytes, model_bytes, mnist.x_test, mnist.y_test)
+            require_int8_targets(summary["int8"])
+            _write_atomically(int8_path(output), int8_bytes)
+    except (ParityError, QuantizationError) as error:
+        stale = [int8_path(output)] + ([output] if isinstance(error, ParityError) else [])
+        for path in stale:
+            path.unlink(missing_ok=True)
+        raise
+    finally:
+        _write_json(parity_path, summary)
+    return ExportResult(output, int8_path(output) if int8 else None, parity_path, summary)
+
+
+def load_keras(path: Path) -> keras.Model:
+    if not path.is_file():
+        raise ModelError(f"{path}: no such model file (train one with `mnist-edge train`)")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except (OSError, ValueError) as error:
+        raise ModelError(f"{path}: cannot load as a Keras model ({error})") from None
+
+
+def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(probabilities.argmax(axis=1) == labels))
+
+
+def int8_report(
+    int8_bytes: bytes, float_bytes: bytes, images: np.ndarray, labels: np.ndarray
+) -> dict[str, object]:
+    """Size and test accuracy of the int8 model beside the float model's."""
+    float_probs = run_backend("onnxruntime", float_bytes, images)[OUTPUT_NAME]
+    int8_probs = run_backend("onnxruntime", int8_bytes, images)[OUTPUT_NAME]
+    float_accuracy = accuracy(float_probs, labels)
+    int8_accuracy = accuracy(int8_probs, labels)
+    return {
+        "bytes": len(int8_bytes),
+        "float_bytes": len(float_bytes),
+        "size_ratio": len(int8_bytes) / len(float_bytes),
+        "test_accuracy": int8_accuracy,
+        "float_test_accuracy": float_accuracy,
+        "accuracy_drop_points": 100 * (float_accuracy - int8_accuracy),
+        "argmax_agreement_with_float": float(
+            np.mean(int8_probs.argmax(1) == float_probs.argmax(1))
+        ),
+    }
+
+
+def require_int8_targets(report: dict[str, object]) -> None:
+    missed = []
+    if report["size_ratio"] > INT8_MAX_SIZE_RATIO:
+        missed.append(f"size {report['size_ratio']:.0%} of the float model (target <= 30%)")
+    if report["accuracy_drop_points"] > 100 * INT8_MAX_ACCURACY_DROP:
+        missed.append(f"accuracy drop {report['accuracy_drop_points']:.2f} points (target <= 0.5)")
+    if missed:
+        raise QuantizationError(f"int8 model not written: {'; '.join(missed)}")
+
+
+def _write_atomically(path: Path, payload: bytes) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(payload)
+    os.replace(partial, path)
+
+
+def _write_json(path: Path, payload: object) -> None:
+    path.write_text(json.dumps(payload, indent=2) + "\n")

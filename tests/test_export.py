@@ -1,0 +1,158 @@
+"""Export: a clean, self-describing ONNX graph that computes what Keras computes."""
+
+import json
+
+import keras
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from mnist_edge.export import run as export_run
+from mnist_edge.export.parity import (
+    BACKENDS,
+    MAX_ABS_DIFF,
+    ParityError,
+    measure_parity,
+    require_parity,
+    run_backend,
+)
+from mnist_edge.export.run import export_model, int8_path
+from mnist_edge.runtime import contract
+from mnist_edge.runtime.info import file_sha256
+from mnist_edge.train.model import scale_pixels
+from tests.conftest import ROOT
+
+DATA = ROOT / "data" / "mnist.npz"
+
+
+@pytest.fixture(scope="module")
+def exported(short_model, tmp_path_factory):
+    output = tmp_path_factory.mktemp("export") / "model.onnx"
+    return export_model(short_model, output, data=DATA, int8=True)
+
+
+@pytest.fixture(scope="module")
+def keras_model(short_model):
+    return keras.models.load_model(short_model, compile=False)
+
+
+def test_parity_on_all_test_images(exported):
+    summary = json.loads(exported.parity.read_text())
+    assert summary["images"] == 10000 and summary["tolerance"] == MAX_ABS_DIFF
+    assert [row["backend"] for row in summary["backends"]] == list(BACKENDS)
+    for row in summary["backends"]:
+        print(f"{row['backend']}: max |diff| {row['max_abs_diff']:.3g}")
+        assert row["max_abs_diff"] <= MAX_ABS_DIFF
+        assert row["argmax_agreement"] == 1.0 and row["passed"]
+
+
+def test_graph_is_clean_and_self_describing(exported):
+    model = onnx.load(exported.model)
+    onnx.checker.check_model(model, full_check=True)
+    (graph_input,) = model.graph.input
+    (graph_output,) = model.graph.output
+    assert graph_input.name == "image"
+    assert graph_input.type.tensor_type.elem_type == onnx.TensorProto.UINT8
+    assert [d.dim_param or d.dim_value for d in graph_input.type.tensor_type.shape.dim] == [
+        "batch",
+        28,
+        28,
+    ]
+    assert graph_output.name == "probabilities"
+    assert [d.dim_param or d.dim_value for d in graph_output.type.tensor_type.shape.dim] == [
+        "batch",
+        10,
+    ]
+    assert [(op.domain, op.version) for op in model.opset_import] == [("", 17)]
+    assert [node.op_type for node in model.graph.node][:2] == ["Cast", "Div"]
+
+
+def test_metadata_describes_the_model(exported, short_model):
+    props = {entry.key: entry.value for entry in onnx.load(exported.model).metadata_props}
+    meta = contract.decode_metadata(props)
+    assert meta[contract.META_LABELS] == [str(d) for d in range(10)]
+    assert meta[contract.META_INPUT]["dtype"] == "uint8"
+    assert "light digit on dark" in meta[contract.META_INPUT]["polarity"]
+    assert "centre of mass" in meta[contract.META_PREPROCESSING]
+    training = meta[contract.META_TRAINING]
+    assert training["epochs"] == 1 and training["seed"] == 0 and training["train_images"] == 6000
+    assert training["test_accuracy"] > 0.85
+    assert meta[contract.META_SOURCE_SHA256] == file_sha256(short_model)
+    assert set(meta[contract.META_VERSIONS]) >= {"tensorflow", "keras", "tf2onnx", "onnx"}
+
+
+@pytest.mark.parametrize(
+    "images",
+    [
+        pytest.param(np.zeros((1, 28, 28), np.uint8), id="one all-black image"),
+        pytest.param(np.full((1, 28, 28), 255, np.uint8), id="one all-white image"),
+        pytest.param(np.zeros((0, 28, 28), np.uint8), id="empty batch"),
+    ],
+)
+def test_parity_on_edge_cases(exported, keras_model, images):
+    expected = (
+        keras_model.predict(scale_pixels(images), verbose=0)
+        if len(images)
+        else np.zeros((0, 10), np.float32)
+    )
+    reports = measure_parity(exported.model.read_bytes(), images, expected)
+    require_parity(reports)
+    assert all(report.images == len(images) for report in reports)
+
+
+def test_parity_on_a_batch_of_one_test_image(exported, keras_model, x_test):
+    image = x_test[99:100]
+    expected = keras_model.predict(scale_pixels(image), verbose=0)
+    for backend in BACKENDS:
+        output = run_backend(backend, exported.model.read_bytes(), image)["probabilities"]
+        assert output.shape == (1, 10)
+        assert np.abs(output - expected).max() <= MAX_ABS_DIFF
+
+
+def test_a_wrong_model_fails_parity(exported, x_test, keras_model):
+    model = onnx.load(exported.model)
+    bias = next(t for t in model.graph.initializer if numpy_helper.to_array(t).shape == (10,))
+    nudged = numpy_helper.to_array(bias).copy()
+    nudged[3] += 1e-3  # one logit only: a shift of all of them would cancel in the softmax
+    bias.CopyFrom(numpy_helper.from_array(nudged, bias.name))
+    expected = keras_model.predict(scale_pixels(x_test[:500]), verbose=0)
+    reports = measure_parity(model.SerializeToString(), x_test[:500], expected)
+    assert not any(report.passed for report in reports)
+    with pytest.raises(ParityError, match="differs from Keras by up to"):
+        require_parity(reports)
+
+
+def test_failed_parity_leaves_no_model(short_model, tmp_path, monkeypatch):
+    """A converter that gets the maths wrong must not leave a model.onnx behind."""
+    convert = export_run.keras_to_onnx
+
+    def off_by_a_little(model, opset):
+        proto = convert(model, opset)
+        scale = next(t for t in proto.graph.initializer if t.name == "pixel_max")
+        scale.CopyFrom(numpy_helper.from_array(np.array(254, np.float32), "pixel_max"))
+        return proto
+
+    monkeypatch.setattr(export_run, "keras_to_onnx", off_by_a_little)
+    output = tmp_path / "model.onnx"
+    output.write_bytes(b"an older export")
+    with pytest.raises(ParityError):
+        export_model(short_model, output, data=DATA, int8=True)
+    assert not output.exists() and not int8_path(output).exists()
+    summary = json.loads((tmp_path / "parity.json").read_text())
+    assert not any(row["passed"] for row in summary["backends"])
+
+
+def test_int8_model_is_small_and_accurate(exported):
+    report = json.loads(exported.parity.read_text())["int8"]
+    print(
+        f"int8: {report['size_ratio']:.0%} of the float size, "
+        f"accuracy drop {report['accuracy_drop_points']:.2f} points"
+    )
+    assert report["size_ratio"] <= 0.30
+    assert report["accuracy_drop_points"] <= 0.5
+    int8 = onnx.load(exported.int8_model)
+    props = {entry.key: entry.value for entry in int8.metadata_props}
+    float_props = {entry.key: entry.value for entry in onnx.load(exported.model).metadata_props}
+    assert {k: props[k] for k in float_props} == float_props
+    assert "training images" in json.loads(props[contract.META_QUANTIZATION])["calibration"]
