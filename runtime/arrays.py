@@ -1,0 +1,55 @@
+"""Image arrays: shapes the model accepts, per-image checks, and conversion to uint8 pixels.
+
+MNIST format is uint8 (N, 28, 28), light digit on dark. Float arrays in [0, 1] (the
+tutorial's `images.astype("float32") / 255`) and integer arrays in 0-255 are accepted too.
+"""
+
+import numpy as np
+
+from mnist_edge.runtime.contract import IMAGE_SIZE
+from mnist_edge.runtime.errors import InputError
+
+PIXELS = IMAGE_SIZE * IMAGE_SIZE
+
+
+def as_image_batch(array: np.ndarray) -> np.ndarray:
+    """A (N, 28, 28) view of an array shaped (N, 28, 28), (N, 784) or (28, 28)."""
+    if array.dtype.kind not in "uif":
+        raise InputError(f"dtype {array.dtype} is not supported; expected uint8 or float in [0, 1]")
+    shape = array.shape
+    if shape == (IMAGE_SIZE, IMAGE_SIZE):
+        return array[np.newaxis]
+    if array.ndim == 3 and shape[1:] == (IMAGE_SIZE, IMAGE_SIZE):
+        return array
+    if array.ndim == 2 and shape[1] == PIXELS:
+        return array.reshape(len(array), IMAGE_SIZE, IMAGE_SIZE)
+    raise InputError(f"shape {shape} is not (N, 28, 28), (N, 784) or (28, 28)")
+
+
+def image_problems(batch: np.ndarray) -> list[str | None]:
+    """For each image of a (N, 28, 28) batch: None if usable, else what is wrong with it."""
+    if batch.dtype == np.uint8:
+        return [None] * len(batch)
+    flat = batch.reshape(len(batch), -1)
+    if batch.dtype.kind == "f":
+        not_finite = ~np.isfinite(flat).all(axis=1)
+        out_of_range = (flat < 0).any(axis=1) | (flat > 1).any(axis=1)
+        range_problem = "float values outside [0, 1] (pass uint8 for 0-255 pixels)"
+    else:
+        not_finite = np.zeros(len(batch), dtype=bool)
+        out_of_range = (flat < 0).any(axis=1) | (flat > 255).any(axis=1)
+        range_problem = f"{batch.dtype} values outside 0-255"
+    return [
+        "contains NaN or infinite values" if bad else range_problem if outside else None
+        for bad, outside in zip(not_finite, out_of_range, strict=True)
+    ]
+
+
+def to_uint8(batch: np.ndarray) -> np.ndarray:
+    """uint8 pixels of checked images: uint8 as it is, floats in [0, 1] as round(x * 255)."""
+    if batch.dtype == np.uint8:
+        return batch
+    if batch.dtype.kind == "f":
+        scaled = np.multiply(batch, 255, dtype=np.float32)
+        return np.rint(scaled, out=scaled).astype(np.uint8)
+    return batch.astype(np.uint8)

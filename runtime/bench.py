@@ -1,0 +1,99 @@
+"""Speed of the runtime: batch-1 latency, throughput by batch size, files/s end to end.
+
+Figures, not verdicts: compare them within one run on one machine (see `make bench`).
+"""
+
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from mnist_edge.runtime.predictor import Predictor
+
+BATCH_SIZES = (1, 32, 256, 1024, 10_000)
+LATENCY_RUNS = 5000
+MIN_SECONDS = 0.5  # each throughput figure times at least this long
+FOLDER_FILES = 10_000
+
+
+def latency_us(call: Callable[[], object], runs: int = LATENCY_RUNS) -> dict[str, float]:
+    """Median and 99th percentile of one call, in microseconds."""
+    for _ in range(min(200, runs)):  # warm caches, thread pools and allocators
+        call()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter_ns()
+        call()
+        samples.append((time.perf_counter_ns() - started) / 1000)
+    samples.sort()
+    return {
+        "median_us": statistics.median(samples),
+        "p99_us": samples[min(len(samples) - 1, int(0.99 * len(samples)))],
+        "runs": runs,
+    }
+
+
+def throughput(predict: Callable[[np.ndarray], object], images: np.ndarray, batch: int) -> float:
+    """Images per second when `predict` is called on consecutive batches of `batch`."""
+    batches = [images[i : i + batch] for i in range(0, len(images) - batch + 1, batch)]
+    predict(batches[0])
+    done, started = 0, time.perf_counter()
+    while True:
+        for chunk in batches:
+            predict(chunk)
+            done += len(chunk)
+        elapsed = time.perf_counter() - started
+        if elapsed >= MIN_SECONDS:
+            return done / elapsed
+
+
+def bench_model(predictor: Predictor, images: np.ndarray) -> dict[str, object]:
+    """Batch-1 latency and throughput at each of BATCH_SIZES for one model."""
+    one = np.ascontiguousarray(images[:1])
+    return {
+        "model": str(predictor.model_path),
+        "bytes": predictor.model_path.stat().st_size,
+        "latency_batch_1": latency_us(lambda: predictor.predict(one)),
+        "images_per_second": {
+            str(batch): throughput(predictor.predict, images, batch)
+            for batch in BATCH_SIZES
+            if batch <= len(images)
+        },
+    }
+
+
+def bench_folder(predictor: Predictor, images: np.ndarray, files: int = FOLDER_FILES) -> dict:
+    """End-to-end `predict` over a folder of 28x28 PNG files: decode, preprocess, infer."""
+    from PIL import Image
+
+    from mnist_edge.runtime.pipeline import predict_paths
+
+    with tempfile.TemporaryDirectory() as folder:
+        for index in range(files):
+            image = Image.fromarray(images[index % len(images)])
+            image.save(Path(folder) / f"{index:05d}.png")
+        started = time.perf_counter()
+        count = sum(1 for _ in predict_paths(predictor, [Path(folder)]))
+        elapsed = time.perf_counter() - started
+    return {"files": count, "seconds": elapsed, "files_per_second": count / elapsed}
+
+
+def machine() -> dict[str, object]:
+    """CPU model, core count and the vector instruction sets that matter for inference."""
+    model, flags = platform.processor() or platform.machine(), []
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "neon")
+                flags = [flag for flag in line.split(":", 1)[1].split() if flag in wanted]
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "flags": flags}

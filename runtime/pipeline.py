@@ -1,0 +1,137 @@
+"""Streaming prediction: decode in a thread pool, infer in batches, yield results in order.
+
+Memory stays bounded whatever the number of inputs: at most a few batches of decoded
+images are alive at once, and each result is handed on as soon as its batch is done.
+"""
+
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_edge.runtime.arrays import image_problems, to_uint8
+from mnist_edge.runtime.errors import InputError
+from mnist_edge.runtime.images import open_image
+from mnist_edge.runtime.predictor import CHUNK, Predictor
+from mnist_edge.runtime.preprocess import to_mnist
+from mnist_edge.runtime.sources import ArrayFile, ImageFile, Source, expand, read_array_file
+
+DEFAULT_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input, decoded to MNIST format (image) or not (error)."""
+
+    source: str
+    image: np.ndarray | None  # uint8 (28, 28)
+    error: str | None = None
+    label: int | None = None  # the true digit, when the input comes with one
+
+
+@dataclass(frozen=True)
+class Prediction:
+    source: str
+    probabilities: np.ndarray | None  # float32 (10,)
+    error: str | None = None
+    label: int | None = None  # the true digit, when known
+    image: np.ndarray | None = None  # uint8 (28, 28): what the model saw
+
+    @property
+    def digit(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+def decode_image(source: ImageFile) -> Item:
+    """Open and preprocess one image file; any failure becomes the item's error."""
+    name = str(source.path)
+    try:
+        return Item(name, to_mnist(open_image(source.path)), label=source.label)
+    except InputError as error:
+        return Item(name, None, str(error), source.label)
+    except Exception as error:  # a decoder's own exception for a malformed file
+        return Item(
+            name, None, f"cannot decode image ({type(error).__name__}: {error})", source.label
+        )
+
+
+def array_items(source: ArrayFile) -> Iterator[Item]:
+    """One item per image of an array file, read one chunk at a time."""
+    name = str(source.path)
+    try:
+        array = read_array_file(source.path, source.labels)
+    except InputError as error:
+        yield Item(name, None, str(error))
+        return
+    for start in range(0, len(array.images), CHUNK):
+        chunk = np.asarray(array.images[start : start + CHUNK])
+        problems = image_problems(chunk)
+        with np.errstate(invalid="ignore"):  # NaN images are reported, not converted
+            pixels = to_uint8(chunk)
+        for offset, problem in enumerate(problems):
+            index = start + offset
+            label = None if array.labels is None else int(array.labels[index])
+            image = None if problem else pixels[offset]
+            yield Item(f"{name}#{index}", image, problem, label)
+
+
+def decoded(sources: Iterable[Source], workers: int, lookahead: int) -> Iterator[Item]:
+    """Items in input order; image files are decoded `lookahead` ahead in a thread pool."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future | Iterator[Item] | Item] = deque()
+        for source in sources:
+            if isinstance(source, ImageFile):
+                pending.append(pool.submit(decode_image, source))
+            elif isinstance(source, ArrayFile):
+                pending.append(array_items(source))
+            else:
+                pending.append(Item(source.source, None, source.error))
+            while len(pending) > lookahead:
+                yield from _resolve(pending.popleft())
+        while pending:
+            yield from _resolve(pending.popleft())
+
+
+def _resolve(entry: Future | Iterator[Item] | Item) -> Iterator[Item]:
+    if isinstance(entry, Future):
+        yield entry.result()
+    elif isinstance(entry, Item):
+        yield entry
+    else:
+        yield from entry
+
+
+def predicted(predictor: Predictor, items: Iterable[Item], batch_size: int) -> Iterator[Prediction]:
+    """Predictions in item order, the model run once per `batch_size` inputs."""
+    window: list[Item] = []
+    for item in items:
+        window.append(item)
+        if len(window) >= batch_size:
+            yield from _run_window(predictor, window)
+            window = []
+    yield from _run_window(predictor, window)
+
+
+def _run_window(predictor: Predictor, window: list[Item]) -> Iterator[Prediction]:
+    images = [item.image for item in window if item.image is not None]
+    probabilities = iter(predictor.predict_uint8(np.stack(images)) if images else ())
+    for item in window:
+        row = next(probabilities) if item.image is not None else None
+        yield Prediction(item.source, row, item.error, item.label, item.image)
+
+
+def predict_paths(
+    predictor: Predictor,
+    paths: list[Path],
+    recursive: bool = False,
+    batch_size: int = DEFAULT_BATCH,
+    workers: int | None = None,
+) -> Iterator[Prediction]:
+    """Everything `paths` names, predicted: a Prediction (or an error) for every input."""
+    workers = workers or min(4, os.cpu_count() or 1)
+    items = decoded(expand(paths, recursive), workers, lookahead=2 * batch_size)
+    return predicted(predictor, items, batch_size)

@@ -1,0 +1,108 @@
+"""Predictor: the ONNX model in onnxruntime, checked against the contract, run in chunks."""
+
+from pathlib import Path
+
+import numpy as np
+
+from mnist_edge.runtime.arrays import as_image_batch, image_problems, to_uint8
+from mnist_edge.runtime.contract import (
+    LABELS,
+    META_LABELS,
+    NUM_CLASSES,
+    TensorSpec,
+    contract_problems,
+    decode_metadata,
+)
+from mnist_edge.runtime.errors import InputError, ModelError
+
+MODELS = Path(__file__).parent / "models"
+DEFAULT_MODEL = "mnist-mlp.onnx"
+DEFAULT_INT8_MODEL = "mnist-mlp.int8.onnx"
+CHUNK = 4096  # images per onnxruntime call for large inputs: 3 MiB of uint8 pixels
+
+
+def default_model_path(int8: bool = False) -> Path:
+    """The model shipped inside the package (float32, or its int8 quantization)."""
+    return MODELS / (DEFAULT_INT8_MODEL if int8 else DEFAULT_MODEL)
+
+
+class Predictor:
+    """Digit probabilities for MNIST-format images.
+
+    >>> predictor = Predictor()                       # the shipped model
+    >>> predictor.predict(x_test[:3]).argmax(axis=1)  # uint8 (N, 28, 28) -> (N, 10)
+    """
+
+    def __init__(self, model_path: Path | str | None = None, threads: int | None = None) -> None:
+        import onnxruntime
+
+        self.model_path = Path(model_path) if model_path is not None else default_model_path()
+        if not self.model_path.is_file():
+            raise ModelError(f"{self.model_path}: no such model file")
+        options = onnxruntime.SessionOptions()
+        if threads is not None:
+            if threads < 1:
+                raise ValueError("threads must be at least 1")
+            options.intra_op_num_threads = threads
+        try:
+            self._session = onnxruntime.InferenceSession(
+                str(self.model_path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # onnxruntime raises its own types for bad files
+            reason = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
+            raise ModelError(f"{self.model_path}: not a loadable ONNX model ({reason})") from None
+        inputs = [_spec(arg) for arg in self._session.get_inputs()]
+        outputs = [_spec(arg) for arg in self._session.get_outputs()]
+        problems = contract_problems(inputs, outputs)
+        if problems:
+            raise ModelError(f"{self.model_path}: not an mnist-edge model: {'; '.join(problems)}")
+        self.input = inputs[0]
+        self.output = outputs[0]
+        raw = self._session.get_modelmeta().custom_metadata_map
+        self.metadata = decode_metadata(raw)
+        labels = self.metadata.get(META_LABELS, list(LABELS))
+        self.labels = tuple(str(label) for label in labels)
+        if len(self.labels) != NUM_CLASSES:
+            raise ModelError(f"{self.model_path}: metadata lists {len(self.labels)} labels, not 10")
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """float32 probabilities (N, 10) for images (N, 28, 28): uint8, or float in [0, 1].
+
+        uint8 input goes to the model as it is; other input is checked and converted one
+        chunk at a time, so memory stays flat however large N is.
+        """
+        try:
+            batch = as_image_batch(np.asarray(images))
+        except InputError as error:
+            raise ValueError(f"images: {error}") from None
+        if len(batch) <= CHUNK:
+            return self._run(self._checked(batch, 0))
+        probabilities = np.empty((len(batch), NUM_CLASSES), dtype=np.float32)
+        for start in range(0, len(batch), CHUNK):
+            chunk = self._checked(batch[start : start + CHUNK], start)
+            probabilities[start : start + CHUNK] = self._run(chunk)
+        return probabilities
+
+    def predict_uint8(self, batch: np.ndarray) -> np.ndarray:
+        """The model on a checked uint8 (N, 28, 28) batch, no conversions (the CLI's path)."""
+        return self._run(batch)
+
+    def _checked(self, chunk: np.ndarray, offset: int) -> np.ndarray:
+        for index, problem in enumerate(image_problems(chunk)):
+            if problem is not None:
+                raise ValueError(f"image {offset + index}: {problem}")
+        return np.ascontiguousarray(to_uint8(chunk))
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        if len(batch) == 0:
+            return np.empty((0, NUM_CLASSES), dtype=np.float32)
+        return self._session.run([self.output.name], {self.input.name: batch})[0]
+
+
+def _spec(arg) -> TensorSpec:
+    """A TensorSpec from onnxruntime's NodeArg ('tensor(uint8)' -> 'uint8')."""
+    dtype = arg.type.removeprefix("tensor(").removesuffix(")")
+    dtype = "float32" if dtype == "float" else dtype
+    return TensorSpec(arg.name, dtype, tuple(arg.shape))

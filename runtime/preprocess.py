@@ -1,0 +1,151 @@
+"""Turn any decoded image into an MNIST digit, the way MNIST itself was made.
+
+MNIST digits are light on a background of exactly 0, scaled (aspect kept, area resampling)
+so that the longest side is 20 px, and placed in 28x28 with the intensity-weighted centre
+of mass at pixel (14, 14). The model has only ever seen digits like that; a digit drawn
+large, off-centre or dark on light must be brought to that form first.
+"""
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mnist_edge.runtime.contract import IMAGE_SIZE
+from mnist_edge.runtime.errors import InputError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+DIGIT_BOX = 20  # MNIST digits' longest side, in pixels
+CENTRE = IMAGE_SIZE / 2  # 14.0: where MNIST puts the centre of mass (row and column)
+CENTRE_TOLERANCE = 0.6  # every MNIST digit's centre of mass lies within 0.52 px of it
+WORKING_SIDE = 1024  # larger images are first reduced by area averaging
+MIN_CONTRAST = 32  # ink must stand this far (of 255) from the background, else no digit
+INK_FLOOR = 0.2  # after background removal, less than this fraction of the peak is noise
+BORDER_FRACTION = 0.03  # width of the border band that tells the background colour
+ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+
+
+def to_mnist(image: "Image") -> np.ndarray:
+    """uint8 (28, 28) MNIST-format digit from a decoded Pillow image of any size and mode."""
+    return mnist_format(greyscale(image))
+
+
+def greyscale(image: "Image") -> np.ndarray:
+    """float32 (H, W) luminance in [0, 255], transparency composited onto a contrasting backdrop."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        pixels = np.asarray(image, dtype=np.float32)
+        if image.mode != "I" or pixels.max(initial=0) > 255:
+            pixels = pixels / 257  # 16-bit: Pillow's convert("L") would clip, not scale
+    elif image.mode == "F":
+        pixels = np.asarray(image, dtype=np.float32)
+        pixels = pixels * 255 if pixels.max(initial=0) <= 1 else pixels
+    else:
+        if image.mode in ("P", "L", "RGB", "1") and "transparency" in image.info:
+            image = image.convert("RGBA")  # palette or colour-key transparency becomes alpha
+        if image.mode in ALPHA_MODES:
+            both = np.asarray(image.convert("LA"), dtype=np.float32)
+            pixels = composite(both[..., 0], both[..., 1] / 255)
+        else:
+            pixels = np.asarray(image if image.mode == "L" else image.convert("L"), np.float32)
+    return reduce_area(np.clip(pixels, 0, 255))
+
+
+def composite(luminance: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Strokes over a backdrop that contrasts with them (white behind dark strokes).
+
+    A canvas drawing is often dark strokes on a transparent background: a fixed black
+    backdrop would make them vanish, and a fixed white one would lose white strokes.
+    """
+    opaque = alpha > 0.5
+    dark_strokes = not opaque.any() or float(luminance[opaque].mean()) < 128
+    backdrop = 255.0 if dark_strokes else 0.0
+    return luminance * alpha + backdrop * (1 - alpha)
+
+
+def reduce_area(pixels: np.ndarray) -> np.ndarray:
+    """Shrink by a whole factor (block means) until the longest side is at most WORKING_SIDE."""
+    factor = math.ceil(max(pixels.shape) / WORKING_SIDE)
+    if factor <= 1:
+        return pixels
+    height, width = (side // factor for side in pixels.shape)
+    blocks = pixels[: height * factor, : width * factor].reshape(height, factor, width, factor)
+    return blocks.mean(axis=(1, 3), dtype=np.float32)
+
+
+def mnist_format(grey: np.ndarray) -> np.ndarray:
+    """uint8 (28, 28) MNIST digit from a greyscale image (H, W) of either polarity."""
+    ink = ink_on_black(grey)
+    if ink.shape == (IMAGE_SIZE, IMAGE_SIZE) and is_mnist_digit(ink):
+        return ink.astype(np.uint8)  # already MNIST: unchanged, pixel for pixel
+    peak = float(ink.max(initial=0))
+    if peak < MIN_CONTRAST:
+        raise InputError("no digit found (the image is blank or has almost no contrast)")
+    ink[ink < INK_FLOOR * peak] = 0
+    return centre_of_mass_placed(fit_box(crop_to_ink(ink)))
+
+
+def ink_on_black(grey: np.ndarray) -> np.ndarray:
+    """float32 copy with the digit light on a background of exactly 0.
+
+    The background is the median of a border band; the ink is whichever extreme lies
+    farther from it. (The mean brightness would fail on thick strokes.)
+    """
+    band = max(1, round(BORDER_FRACTION * min(grey.shape)))
+    border = np.concatenate(
+        [grey[:band].ravel(), grey[-band:].ravel(), grey[:, :band].ravel(), grey[:, -band:].ravel()]
+    )
+    background = float(np.median(border))
+    if background - float(grey.min()) > float(grey.max()) - background:
+        grey, background = 255 - grey, 255 - background  # dark ink on light paper
+    return np.maximum(grey - background, 0, dtype=np.float32)
+
+
+def is_mnist_digit(ink: np.ndarray) -> bool:
+    """Whether a 28x28 ink image is already as MNIST made it: 19-20 px long, centred by mass."""
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0 or not np.array_equal(ink, np.rint(ink)):
+        return False
+    longest = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    row, col = centre_of_mass(ink)
+    return (
+        longest in (DIGIT_BOX - 1, DIGIT_BOX)
+        and max(abs(row - CENTRE), abs(col - CENTRE)) <= CENTRE_TOLERANCE
+    )
+
+
+def crop_to_ink(ink: np.ndarray) -> np.ndarray:
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def fit_box(digit: np.ndarray) -> np.ndarray:
+    """Scale so the longest side is 20 px, aspect ratio kept (area resampling), peak 255."""
+    from PIL import Image
+
+    height, width = digit.shape
+    scale = DIGIT_BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    scaled = np.asarray(Image.fromarray(digit).resize(size, method), dtype=np.float32)
+    return scaled * (255 / scaled.max())
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """Intensity-weighted (row, column) in pixel-index coordinates."""
+    total = float(image.sum())
+    rows = float(image.sum(axis=1) @ np.arange(image.shape[0])) / total
+    cols = float(image.sum(axis=0) @ np.arange(image.shape[1])) / total
+    return rows, cols
+
+
+def centre_of_mass_placed(digit: np.ndarray) -> np.ndarray:
+    """The digit in a 28x28 canvas, shifted by whole pixels to put its centre of mass at 14."""
+    height, width = digit.shape
+    row, col = centre_of_mass(digit)
+    top = min(max(math.floor(CENTRE - row + 0.5), 0), IMAGE_SIZE - height)
+    left = min(max(math.floor(CENTRE - col + 0.5), 0), IMAGE_SIZE - width)
+    canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
+    canvas[top : top + height, left : left + width] = digit
+    return np.rint(np.clip(canvas, 0, 255)).astype(np.uint8)

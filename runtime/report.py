@@ -1,0 +1,94 @@
+"""Writing predictions as they come: a readable table, JSON lines, or CSV."""
+
+import csv
+import json
+import sys
+from typing import TextIO
+
+import numpy as np
+
+from mnist_edge.runtime.contract import NUM_CLASSES
+from mnist_edge.runtime.pipeline import Prediction
+
+BAR_WIDTH = 20
+DECIMALS = 6  # probabilities are float32; six decimals is all they honestly carry here
+
+
+def record(prediction: Prediction, top_k: int = 0) -> dict[str, object]:
+    """The JSON-able record of one prediction: the jsonl and csv contract."""
+    if prediction.error is not None:
+        return {"source": prediction.source, "error": prediction.error}
+    probabilities = np.round(prediction.probabilities.astype(np.float64), DECIMALS)
+    digit = prediction.digit
+    result: dict[str, object] = {
+        "source": prediction.source,
+        "label": digit,
+        "probability": float(probabilities[digit]),
+        "probabilities": probabilities.tolist(),
+    }
+    if top_k:
+        best = np.argsort(-prediction.probabilities, kind="stable")[:top_k]
+        result["top_k"] = [{"label": int(d), "probability": float(probabilities[d])} for d in best]
+    return result
+
+
+class TableWriter:
+    def __init__(self, stream: TextIO, top_k: int = 0) -> None:
+        self.stream = stream
+        self.top_k = top_k
+        utf8 = (getattr(stream, "encoding", None) or "").lower().replace("-", "") == "utf8"
+        self.full, self.empty = ("█", "·") if utf8 else ("#", ".")
+        others = "  next best" if top_k > 1 else ""
+        self.stream.write(f"digit  confidence  {'':<{BAR_WIDTH}}  source{others}\n")
+
+    def write(self, prediction: Prediction) -> None:
+        if prediction.error is not None:
+            self.stream.write(f"{'-':>5}  {'error':>10}  {prediction.source}: {prediction.error}\n")
+            return
+        p = prediction.probabilities
+        digit = prediction.digit
+        filled = round(float(p[digit]) * BAR_WIDTH)
+        bar = self.full * filled + self.empty * (BAR_WIDTH - filled)
+        line = f"{digit:>5}  {float(p[digit]):>10.1%}  {bar}  {prediction.source}"
+        if self.top_k > 1:
+            best = np.argsort(-p, kind="stable")[1 : self.top_k]
+            line += "  " + ", ".join(f"{d} {float(p[d]):.1%}" for d in best)
+        self.stream.write(line + "\n")
+
+
+class JsonlWriter:
+    def __init__(self, stream: TextIO, top_k: int = 0) -> None:
+        self.stream = stream
+        self.top_k = top_k
+
+    def write(self, prediction: Prediction) -> None:
+        self.stream.write(json.dumps(record(prediction, self.top_k)) + "\n")
+
+
+class CsvWriter:
+    def __init__(self, stream: TextIO, top_k: int = 0) -> None:
+        self.top_k = top_k
+        columns = ["source", "label", "probability"] + [f"p{d}" for d in range(NUM_CLASSES)]
+        for rank in range(1, top_k + 1):
+            columns += [f"top{rank}_label", f"top{rank}_probability"]
+        self.writer = csv.DictWriter(stream, fieldnames=[*columns, "error"], lineterminator="\n")
+        self.writer.writeheader()
+
+    def write(self, prediction: Prediction) -> None:
+        row = record(prediction, self.top_k)
+        for digit, probability in enumerate(row.pop("probabilities", [])):
+            row[f"p{digit}"] = probability
+        for rank, best in enumerate(row.pop("top_k", []), start=1):
+            row[f"top{rank}_label"] = best["label"]
+            row[f"top{rank}_probability"] = best["probability"]
+        self.writer.writerow(row)
+
+
+WRITERS = {"table": TableWriter, "jsonl": JsonlWriter, "csv": CsvWriter}
+
+
+def make_writer(
+    output_format: str, stream: TextIO = sys.stdout, top_k: int = 0
+) -> TableWriter | JsonlWriter | CsvWriter:
+    """A writer with a `write(prediction)` method: "table", "jsonl" or "csv"."""
+    return WRITERS[output_format](stream, top_k)

@@ -1,0 +1,150 @@
+"""`mnist-edge predict`: every input gets a record, the formats keep their contract."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.inputs import make_inputs
+
+CLI = str(Path(sys.executable).with_name("mnist-edge"))
+SAMPLES = sorted((ROOT / "samples").iterdir())
+SUCCESS_KEYS = {"source", "label", "probability", "probabilities"}
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory, x_test):
+    folder = tmp_path_factory.mktemp("mixed")
+    return folder, make_inputs(folder, x_test)
+
+
+def test_samples_are_read_right():
+    result = run("predict", "--format", "jsonl", *map(str, SAMPLES))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == len(SAMPLES)
+    for record in records:
+        true_digit = int(Path(record["source"]).stem.split("-")[1])  # mnist-7.png, drawn-4-...
+        assert record["label"] == true_digit, record["source"]
+    assert "10 of 10 inputs predicted" in result.stderr
+
+
+def test_jsonl_contract(x_test, tmp_path):
+    result = run("predict", "-f", "jsonl", str(ROOT / "samples" / "mnist-9.png"), "missing.png")
+    assert result.returncode == 1
+    good, bad = (json.loads(line) for line in result.stdout.splitlines())
+    assert set(good) == SUCCESS_KEYS
+    assert isinstance(good["label"], int) and len(good["probabilities"]) == 10
+    assert good["probability"] == good["probabilities"][good["label"]]
+    assert abs(sum(good["probabilities"]) - 1) < 1e-4
+    assert bad == {"source": "missing.png", "error": "no such file or directory"}
+
+
+def test_top_k(x_test):
+    result = run("predict", "-f", "jsonl", "--top-k", "3", str(ROOT / "samples" / "mnist-9.png"))
+    record = json.loads(result.stdout)
+    assert [entry["label"] for entry in record["top_k"]][0] == record["label"] == 9
+    probabilities = [entry["probability"] for entry in record["top_k"]]
+    assert len(probabilities) == 3 and probabilities == sorted(probabilities, reverse=True)
+
+
+def test_csv_has_the_same_records():
+    paths = [str(ROOT / "samples" / "mnist-7.png"), "missing.png"]
+    rows = list(csv.DictReader(io.StringIO(run("predict", "-f", "csv", *paths).stdout)))
+    jsonl = [json.loads(line) for line in run("predict", "-f", "jsonl", *paths).stdout.splitlines()]
+    assert rows[0]["label"] == str(jsonl[0]["label"]) and rows[0]["error"] == ""
+    assert [float(rows[0][f"p{d}"]) for d in range(10)] == jsonl[0]["probabilities"]
+    assert rows[1]["error"] == "no such file or directory" and rows[1]["label"] == ""
+
+
+def test_table_is_readable():
+    result = run("predict", str(ROOT / "samples" / "mnist-9.png"))
+    header, line = result.stdout.splitlines()
+    assert header.split()[:3] == ["digit", "confidence", "source"]
+    assert line.split()[0] == "9" and line.endswith("mnist-9.png")
+
+
+def test_mixed_folder_gives_a_record_for_every_input(mixed):
+    folder, expected = mixed
+    result = run("predict", "-f", "jsonl", "--recursive", "--batch-size", "4", str(folder))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    records = {
+        str(Path(r["source"]).relative_to(folder)): r
+        for r in map(json.loads, result.stdout.splitlines())
+    }
+    assert set(records) == set(expected)
+    for name, error in expected.items():
+        record = records[name]
+        if error is None:
+            assert set(record) == SUCCESS_KEYS, record
+        else:
+            assert set(record) == {"source", "error"} and error in record["error"], record
+            assert "\n" not in record["error"]
+            assert f"{record['source']}: {record['error']}" in result.stderr
+    failed = sum(error is not None for error in expected.values())
+    assert (
+        f"{len(expected) - failed} of {len(expected)} inputs predicted, {failed} failed"
+        in result.stderr
+    )
+
+
+def test_good_records_in_a_mixed_folder_are_right(mixed):
+    folder, _ = mixed
+    result = run("predict", "-f", "jsonl", "-r", str(folder))
+    digits = {
+        Path(r["source"]).name: r.get("label") for r in map(json.loads, result.stdout.splitlines())
+    }
+    assert digits["a-seven.png"] == 7 and digits["B-TWO.PNG"] == 2
+    assert digits["drawn-nine.jpg"] == 9 and digits["deep-one.png"] == 1
+    assert [digits[f"three.npy#{i}"] for i in range(3)] == [1, 0, 4]
+
+
+def test_without_recursive_sub_folders_are_not_read(mixed):
+    folder, _ = mixed
+    result = run("predict", "-f", "jsonl", str(folder))
+    assert "deep-one.png" not in result.stdout and "three.npy#0" in result.stdout
+
+
+def test_the_tutorial_check_from_the_data_file():
+    result = run("predict", "-f", "jsonl", "data/mnist.npz", "--batch-size", "1000")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 10000
+    record = json.loads(lines[99])
+    assert record["source"] == "data/mnist.npz#99" and record["label"] == 9
+
+
+@pytest.mark.parametrize(
+    "args", [["--format", "xml", "samples"], ["--top-k", "-1", "samples"], [], ["--bogus"]]
+)
+def test_usage_errors_exit_2(args):
+    result = run("predict", *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_missing_model_is_a_usage_error():
+    result = run("predict", "--model", "nowhere.onnx", "samples")
+    assert result.returncode == 2 and "nowhere.onnx" in result.stderr
+
+
+def test_broken_model_is_one_line(tmp_path):
+    model = tmp_path / "model.onnx"
+    model.write_bytes(b"\x00garbage")
+    result = run("predict", "--model", str(model), "samples")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "not a loadable ONNX model" in result.stderr
+
+
+def test_empty_folder_is_a_failure(tmp_path):
+    result = run("predict", str(tmp_path))
+    assert result.returncode == 1 and "no inputs found" in result.stderr

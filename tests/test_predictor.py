@@ -1,0 +1,129 @@
+"""Predictor: the shipped model by default, a checked contract, chunked and copy-free input."""
+
+import tracemalloc
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from mnist_edge.runtime import Predictor, default_model_path
+from mnist_edge.runtime.errors import ModelError
+from mnist_edge.runtime.predictor import CHUNK
+
+EXACT = 0.0  # uint8 and tutorial floats reach the model as the same pixels
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    return Predictor()
+
+
+def test_default_is_the_shipped_model(predictor):
+    assert predictor.model_path == default_model_path()
+    assert predictor.labels == tuple("0123456789")
+    assert predictor.metadata["training_metrics"]["epochs"] == 8
+
+
+def test_tutorial_floats_and_uint8_give_the_same_probabilities(predictor, x_test):
+    as_uint8 = predictor.predict(x_test[:500])
+    as_float = predictor.predict(x_test[:500].astype("float32") / 255)
+    assert as_uint8.dtype == np.float32 and as_uint8.shape == (500, 10)
+    assert np.abs(as_uint8 - as_float).max() == EXACT
+    assert np.allclose(as_uint8.sum(axis=1), 1, atol=1e-5)
+
+
+def test_flat_and_single_images_are_accepted(predictor, x_test):
+    batch = predictor.predict(x_test[:3])
+    assert np.array_equal(predictor.predict(x_test[:3].reshape(3, 784)), batch)
+    assert np.array_equal(predictor.predict(x_test[0]), batch[:1])
+
+
+def test_tutorial_image_99_is_a_nine(predictor, x_test):
+    assert predictor.predict(x_test[99:100]).argmax() == 9
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        (np.full((2, 28, 28), 255.0, np.float32), r"image 0: float values outside \[0, 1\]"),
+        (
+            np.zeros((2, 28, 28), np.float32) + np.array([0, np.nan], np.float32)[:, None, None],
+            "image 1: contains NaN",
+        ),
+        (np.zeros((2, 32, 32), np.uint8), r"shape \(2, 32, 32\) is not"),
+        (np.zeros((2, 28, 28), np.complex64), "dtype complex64 is not supported"),
+        (np.full((1, 28, 28), 300, np.int64), "int64 values outside 0-255"),
+    ],
+)
+def test_bad_arrays_are_refused_clearly(predictor, images, message):
+    with pytest.raises(ValueError, match=message):
+        predictor.predict(images)
+
+
+def test_empty_batch(predictor):
+    assert predictor.predict(np.zeros((0, 28, 28), np.uint8)).shape == (0, 10)
+
+
+def test_large_float_input_is_converted_chunk_by_chunk(predictor, x_test):
+    """30,000 float images (94 MB) must not be converted all at once."""
+    images = np.tile(x_test, (3, 1, 1)).astype(np.float32) / 255
+    tracemalloc.start()
+    probabilities = predictor.predict(images)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    one_chunk = CHUNK * 28 * 28 * 4  # float32 scratch for one chunk
+    print(
+        f"peak Python-side allocation {peak / 2**20:.1f} MiB for {images.nbytes / 2**20:.0f} MiB in"
+    )
+    assert peak < 4 * one_chunk + probabilities.nbytes
+    assert np.array_equal(probabilities[:10000].argmax(1), probabilities[20000:].argmax(1))
+
+
+def test_uint8_input_is_not_copied(predictor, x_test, monkeypatch):
+    seen = []
+    monkeypatch.setattr(
+        predictor, "_run", lambda batch: seen.append(batch) or np.zeros((len(batch), 10))
+    )
+    predictor.predict(x_test[:100])
+    assert np.shares_memory(seen[0], x_test)
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(ModelError, match="no such model file"):
+        Predictor(tmp_path / "nope.onnx")
+
+
+def test_not_an_onnx_file(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_text("definitely not protobuf")
+    with pytest.raises(ModelError, match="not a loadable ONNX model"):
+        Predictor(path)
+
+
+def wrong_model(path, input_type, input_shape, output_shape) -> None:
+    """A one-node ONNX model with the given input and output declarations."""
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "wrong",
+        [helper.make_tensor_value_info("x", input_type, input_shape)],
+        [helper.make_tensor_value_info("y", input_type, output_shape)],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+@pytest.mark.parametrize(
+    ("input_type", "input_shape", "output_shape", "message"),
+    [
+        (TensorProto.FLOAT, ["n", 784], ["n", 784], r"input 'x' float32\[n, 784\] should be"),
+        (TensorProto.UINT8, [1, 28, 28], [1, 28, 28], r"input 'x' uint8\[1, 28, 28\] should be"),
+        (TensorProto.UINT8, ["n", 28, 28], ["n", 28, 28], "output 'y' uint8"),
+    ],
+)
+def test_model_breaking_the_contract_is_refused(
+    tmp_path, input_type, input_shape, output_shape, message
+):
+    path = tmp_path / "wrong.onnx"
+    wrong_model(path, input_type, input_shape, output_shape)
+    with pytest.raises(ModelError, match=f"not an mnist-edge model: .*{message}"):
+        Predictor(path)

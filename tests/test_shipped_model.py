@@ -1,0 +1,34 @@
+"""The models shipped inside the runtime package: they load, describe themselves, and work."""
+
+import numpy as np
+
+from mnist_edge.runtime import Predictor, default_model_path
+from mnist_edge.runtime.contract import META_QUANTIZATION, META_SOURCE_SHA256, META_TRAINING
+
+TARGET_ACCURACY = 0.975
+INT8_MAX_SIZE_RATIO = 0.30
+INT8_MAX_DROP = 0.005
+
+
+def accuracy(predictor: Predictor, mnist) -> float:
+    return float(np.mean(predictor.predict(mnist.x_test).argmax(axis=1) == mnist.y_test))
+
+
+def test_shipped_model_reaches_the_target(mnist):
+    predictor = Predictor()
+    measured = accuracy(predictor, mnist)
+    training = predictor.metadata[META_TRAINING]
+    print(f"shipped model: {measured:.4f} on the test set (recorded {training['test_accuracy']})")
+    assert measured >= TARGET_ACCURACY
+    assert measured == training["test_accuracy"]
+    assert training["seed"] is not None and training["epochs"] == 8
+    assert len(predictor.metadata[META_SOURCE_SHA256]) == 64
+
+
+def test_shipped_int8_model_is_small_and_close(mnist):
+    float_model, int8_model = Predictor(), Predictor(default_model_path(int8=True))
+    ratio = int8_model.model_path.stat().st_size / float_model.model_path.stat().st_size
+    drop = accuracy(float_model, mnist) - accuracy(int8_model, mnist)
+    print(f"int8: {ratio:.0%} of the float file, {100 * drop:.2f} points of accuracy lost")
+    assert ratio <= INT8_MAX_SIZE_RATIO and drop <= INT8_MAX_DROP
+    assert "calibration" in int8_model.metadata[META_QUANTIZATION]
