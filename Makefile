@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RUNTIME_VENV := .venv-runtime
 SEED := 0
 
-.PHONY: demo test lint model samples bench runtime-check clean
+.PHONY: demo test lint model samples pictures bench runtime-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/mnist-edge train
 	$(BIN)/mnist-edge export --int8
 	$(BIN)/mnist-edge predict --model artifacts/model.onnx samples/
+	$(BIN)/mnist-edge show data/mnist.npz --index 99 --model artifacts/model.onnx --output artifacts/show-mnist-99.png
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -44,6 +45,12 @@ runtime-check:
 	$(RUNTIME_VENV)/bin/python -m pip wheel --quiet --no-deps --wheel-dir build/wheel .
 	$(RUNTIME_VENV)/bin/python -m pip install --quiet build/wheel/mnist_edge-*.whl
 	cd /tmp && $(CURDIR)/$(RUNTIME_VENV)/bin/python $(CURDIR)/tests/check_runtime_install.py
+
+# The README's pictures, from the shipped model.
+pictures: $(STAMP)
+	$(BIN)/mnist-edge show data/mnist.npz --index 99 --output docs/show-mnist-99.png
+	$(BIN)/mnist-edge show samples/drawn-5.jpg --output docs/show-drawn-5.png
+	$(BIN)/mnist-edge evaluate data/mnist.npz --plot docs
 
 # Regenerate the sample images from the MNIST test split.
 samples: $(STAMP)

@@ -132,6 +132,10 @@ def evaluate(
     ] = ReportFormat.table,
     batch_size: BatchOption = 1024,
     threads: ThreadsOption = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Also write confusion.png and mistakes.png into this folder."),
+    ] = None,
 ) -> None:
     """Accuracy of a model on a labelled set, with per-digit precision and recall."""
     from mnist_edge.runtime.evaluate import as_table
@@ -157,8 +161,51 @@ def evaluate(
         print(json.dumps(result.as_dict(), indent=2))
     else:
         print(as_table(result))
+    if plot is not None:
+        from mnist_edge.runtime.figures import confusion_picture, mistakes_picture
+
+        plot.mkdir(parents=True, exist_ok=True)
+        confusion_picture(result.confusion, f"{predictor.model_path.name} on {data.name}").save(
+            plot / "confusion.png"
+        )
+        mistakes_picture(result.mistakes).save(plot / "mistakes.png")
+        warn(f"wrote {plot / 'confusion.png'} and {plot / 'mistakes.png'}")
     if result.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def show(
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT",
+            help="An image file, or an array file (.npy, .npz, IDX).",
+            show_default=False,
+        ),
+    ],
+    index: Annotated[
+        int | None, typer.Option(min=0, help="Which image of an array file. Default: 0.")
+    ] = None,
+    model: ModelOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="PNG to write. Default: <input>-show.png here."),
+    ] = None,
+) -> None:
+    """Draw an input as given, the 28x28 image the model sees, and the ten probabilities."""
+    from mnist_edge.runtime.errors import InputError
+    from mnist_edge.runtime.show import default_output, load_input, render
+
+    predictor = open_predictor(model)
+    try:
+        shown = load_input(input_path, index)
+    except InputError as error:
+        fail(f"{input_path}: {error}")
+    picture, _ = render(shown, predictor.predict_uint8(shown.model_input[None])[0])
+    path = output or default_output(input_path, index)
+    picture.save(path)
+    print(path)
 
 
 def _summarise(total: int, failed: int) -> None:

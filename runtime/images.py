@@ -48,9 +48,16 @@ def open_image(path: Path) -> "Image":
         raise InputError("is a directory") from None
     except PermissionError:
         raise InputError("permission denied") from None
+    except InputError:
+        raise
     except OSError as error:  # truncated or corrupt data shows up at load()
         raise InputError(f"cannot decode image ({error})") from None
-    return ImageOps.exif_transpose(image)
+    except Exception as error:  # decoders raise their own types on malformed files
+        raise InputError(f"cannot decode image ({type(error).__name__}: {error})") from None
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception as error:  # a malformed EXIF block
+        raise InputError(f"bad EXIF orientation data ({type(error).__name__})") from None
 
 
 @functools.cache

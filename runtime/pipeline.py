@@ -53,10 +53,9 @@ def decode_image(source: ImageFile) -> Item:
         return Item(name, to_mnist(open_image(source.path)), label=source.label)
     except InputError as error:
         return Item(name, None, str(error), source.label)
-    except Exception as error:  # a decoder's own exception for a malformed file
-        return Item(
-            name, None, f"cannot decode image ({type(error).__name__}: {error})", source.label
-        )
+    except Exception as error:  # never let one odd file stop the batch
+        message = f"cannot preprocess image ({type(error).__name__}: {error})"
+        return Item(name, None, message, source.label)
 
 
 def array_items(source: ArrayFile) -> Iterator[Item]:

@@ -1,0 +1,119 @@
+"""The pictures show what they claim: checked pixel by pixel, not just "a file was written"."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_edge.runtime import Predictor
+from mnist_edge.runtime.drawing import BAR, PREDICTED, RIGHT, WRONG
+from mnist_edge.runtime.figures import CELL, confusion_picture
+from mnist_edge.runtime.images import open_image
+from mnist_edge.runtime.preprocess import to_mnist
+from mnist_edge.runtime.show import SCALE, Shown, load_input, render
+from tests.conftest import ROOT
+
+CLI = str(Path(sys.executable).with_name("mnist-edge"))
+SHOW_SIZE = (936, 400)
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def panel_pixels(picture: Image.Image, box) -> np.ndarray:
+    """The 28x28 pixels behind a panel drawn at SCALE, read at each cell's centre."""
+    grey = np.asarray(picture.convert("L"))
+    centres = np.arange(28) * SCALE + SCALE // 2
+    return grey[box[1] + centres][:, box[0] + centres]
+
+
+def bar_colour(picture: Image.Image, bar) -> tuple[int, int, int]:
+    """The colour just above the baseline, in the middle of a bar's slot."""
+    return picture.getpixel(((bar[0] + bar[2]) // 2, bar[3] - 2))
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    return Predictor()
+
+
+def test_tutorial_check_shows_a_nine_labelled_nine(tmp_path, x_test):
+    result = run("show", str(ROOT / "data" / "mnist.npz"), "--index", "99", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / result.stdout.strip()
+    assert path.name == "mnist-99-show.png"
+    with Image.open(path) as picture:
+        assert picture.format == "PNG" and picture.size == SHOW_SIZE
+        picture.load()
+    shown = load_input(ROOT / "data" / "mnist.npz", 99)
+    assert shown.label == 9 and np.array_equal(shown.model_input, x_test[99])
+    _, layout = render(shown, Predictor().predict(x_test[99:100])[0])
+    assert np.array_equal(panel_pixels(picture, layout.model_input), x_test[99])
+    assert bar_colour(picture, layout.bars[9]) == RIGHT
+
+
+def test_image_panel_is_the_preprocessing_output(tmp_path, predictor):
+    sample = ROOT / "samples" / "drawn-5.jpg"
+    expected = to_mnist(open_image(sample))
+    shown = load_input(sample)
+    probabilities = predictor.predict(shown.model_input[None])[0]
+    picture, layout = render(shown, probabilities)
+    assert np.array_equal(panel_pixels(picture, layout.model_input), expected)
+    digit = int(probabilities.argmax())
+    assert bar_colour(picture, layout.bars[digit]) == PREDICTED  # no label known
+    others = [bar_colour(picture, bar) for d, bar in enumerate(layout.bars) if d != digit]
+    assert PREDICTED not in others
+
+
+def test_wrong_prediction_is_drawn_red_and_bars_follow_the_probabilities(x_test):
+    probabilities = np.array([0.02, 0.05, 0.03, 0.6, 0.1, 0.05, 0.05, 0.04, 0.03, 0.03], np.float32)
+    shown = Shown("made-up", Image.fromarray(x_test[0]), x_test[0], label=7)
+    picture, layout = render(shown, probabilities)
+    assert bar_colour(picture, layout.bars[3]) == WRONG
+    assert bar_colour(picture, layout.bars[7]) == BAR
+    heights = []
+    for bar in layout.bars:
+        column = np.asarray(picture)[bar[1] : bar[3], (bar[0] + bar[2]) // 2]
+        is_bar = (column == WRONG).all(axis=1) | (column == BAR).all(axis=1)  # not the labels
+        heights.append(int(is_bar.sum()))
+    assert int(np.argmax(heights)) == 3
+    full = layout.bars[3][3] - layout.bars[3][1]
+    assert abs(heights[3] - 0.6 * full) <= 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["samples/mnist-9.png", "--index", "3"], "--index applies to array files"),
+        (["data/mnist.npz", "--index", "10000"], "--index 10000 is out of range"),
+        (["nowhere.png"], "no such file"),
+    ],
+)
+def test_show_errors_are_one_line(args, message, tmp_path):
+    result = run("show", *args, "--output", str(tmp_path / "x.png"))
+    assert result.returncode == 1 and message in result.stderr
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "x.png").exists()
+
+
+def test_evaluate_plots(tmp_path):
+    result = run("evaluate", "data/mnist.npz", "-f", "json", "--plot", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    confusion = np.array(json.loads(result.stdout)["confusion"])
+    with Image.open(tmp_path / "confusion.png") as picture:
+        assert picture.size == (90 + 10 * CELL + 30, 96 + 10 * CELL + 60)
+        assert np.array_equal(
+            np.asarray(picture),
+            np.asarray(confusion_picture(confusion, "mnist-mlp.onnx on mnist.npz")),
+        )
+        diagonal = picture.getpixel((90 + CELL // 2 + 5, 96 + 5))  # cell (0, 0), not its text
+        off = picture.getpixel((90 + CELL + CELL // 2 + 5, 96 + 5))  # cell (0, 1)
+        assert sum(diagonal) < sum(off)  # the diagonal is the dark one
+    with Image.open(tmp_path / "mistakes.png") as picture:
+        mistakes = int(confusion.sum() - np.trace(confusion))
+        rows = -(-min(36, mistakes) // 6)
+        assert picture.size == (6 * (112 + 24) + 24, rows * (112 + 44) + 60)
