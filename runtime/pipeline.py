@@ -18,9 +18,17 @@ from mnist_edge.runtime.errors import InputError
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.predictor import CHUNK, Predictor
 from mnist_edge.runtime.preprocess import to_mnist
-from mnist_edge.runtime.sources import ArrayFile, ImageFile, Source, expand, read_array_file
+from mnist_edge.runtime.sources import (
+    ArrayFile,
+    Failed,
+    ImageFile,
+    Source,
+    expand,
+    read_array_file,
+)
 
 DEFAULT_BATCH = 256
+GROUP = 16  # image files decoded per thread-pool task
 
 
 @dataclass(frozen=True)
@@ -78,26 +86,39 @@ def array_items(source: ArrayFile) -> Iterator[Item]:
             yield Item(f"{name}#{index}", image, problem, label)
 
 
+def decode_images(sources: list[ImageFile]) -> list[Item]:
+    return [decode_image(source) for source in sources]
+
+
 def decoded(sources: Iterable[Source], workers: int, lookahead: int) -> Iterator[Item]:
-    """Items in input order; image files are decoded `lookahead` ahead in a thread pool."""
+    """Items in input order; image files are decoded up to `lookahead` ahead in a thread pool,
+    in groups of GROUP so that a tiny file does not cost more to schedule than to decode."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future | Iterator[Item] | Item] = deque()
+        group: list[ImageFile] = []
         for source in sources:
             if isinstance(source, ImageFile):
-                pending.append(pool.submit(decode_image, source))
-            elif isinstance(source, ArrayFile):
+                group.append(source)
+                if len(group) < GROUP:
+                    continue
+            if group:
+                pending.append(pool.submit(decode_images, group))
+                group = []
+            if isinstance(source, ArrayFile):
                 pending.append(array_items(source))
-            else:
+            elif isinstance(source, Failed):
                 pending.append(Item(source.source, None, source.error))
-            while len(pending) > lookahead:
+            while len(pending) * GROUP > lookahead:
                 yield from _resolve(pending.popleft())
+        if group:
+            pending.append(pool.submit(decode_images, group))
         while pending:
             yield from _resolve(pending.popleft())
 
 
 def _resolve(entry: Future | Iterator[Item] | Item) -> Iterator[Item]:
     if isinstance(entry, Future):
-        yield entry.result()
+        yield from entry.result()
     elif isinstance(entry, Item):
         yield entry
     else:

@@ -6,6 +6,7 @@ of mass at pixel (14, 14). The model has only ever seen digits like that; a digi
 large, off-centre or dark on light must be brought to that form first.
 """
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,8 @@ def to_mnist(image: "Image") -> np.ndarray:
 
 
 def greyscale(image: "Image") -> np.ndarray:
-    """float32 (H, W) luminance in [0, 255], transparency composited onto a contrasting backdrop."""
+    """(H, W) luminance in [0, 255] (uint8 or float32), transparency composited onto a backdrop
+    that contrasts with the strokes."""
     if image.mode.startswith("I;16") or image.mode == "I":
         pixels = np.asarray(image, dtype=np.float32)
         if image.mode != "I" or pixels.max(initial=0) > 255:
@@ -48,8 +50,10 @@ def greyscale(image: "Image") -> np.ndarray:
             both = np.asarray(image.convert("LA"), dtype=np.float32)
             pixels = composite(both[..., 0], both[..., 1] / 255)
         else:
-            pixels = np.asarray(image if image.mode == "L" else image.convert("L"), np.float32)
-    return reduce_area(np.clip(pixels, 0, 255))
+            pixels = np.asarray(image if image.mode == "L" else image.convert("L"))
+    if pixels.dtype != np.uint8:
+        pixels = np.clip(pixels, 0, 255)
+    return reduce_area(pixels)
 
 
 def composite(luminance: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -82,37 +86,45 @@ def mnist_format(grey: np.ndarray) -> np.ndarray:
     peak = float(ink.max(initial=0))
     if peak < MIN_CONTRAST:
         raise InputError("no digit found (the image is blank or has almost no contrast)")
-    ink[ink < INK_FLOOR * peak] = 0
+    ink = np.where(ink < INK_FLOOR * peak, 0, ink).astype(np.float32)
     return centre_of_mass_placed(fit_box(crop_to_ink(ink)))
 
 
 def ink_on_black(grey: np.ndarray) -> np.ndarray:
-    """float32 copy with the digit light on a background of exactly 0.
+    """The digit light on a background of exactly 0 (`grey` itself when it already is).
 
     The background is the median of a border band; the ink is whichever extreme lies
     farther from it. (The mean brightness would fail on thick strokes.)
     """
-    band = max(1, round(BORDER_FRACTION * min(grey.shape)))
-    border = np.concatenate(
-        [grey[:band].ravel(), grey[-band:].ravel(), grey[:, :band].ravel(), grey[:, -band:].ravel()]
-    )
-    background = float(np.median(border))
+    background = float(np.median(grey[border_mask(grey.shape)]))
     if background - float(grey.min()) > float(grey.max()) - background:
         grey, background = 255 - grey, 255 - background  # dark ink on light paper
-    return np.maximum(grey - background, 0, dtype=np.float32)
+    if background == 0:
+        return grey
+    return np.maximum(grey - np.float32(background), 0, dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=16)
+def border_mask(shape: tuple[int, int]) -> np.ndarray:
+    """True on the band along the edges that tells the background colour."""
+    band = max(1, round(BORDER_FRACTION * min(shape)))
+    mask = np.ones(shape, dtype=bool)
+    mask[band:-band, band:-band] = False
+    return mask
 
 
 def is_mnist_digit(ink: np.ndarray) -> bool:
     """Whether a 28x28 ink image is already as MNIST made it: 19-20 px long, centred by mass."""
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if rows.size == 0 or not np.array_equal(ink, np.rint(ink)):
+    if rows.size == 0:
         return False
     longest = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    if longest not in (DIGIT_BOX - 1, DIGIT_BOX):
+        return False
     row, col = centre_of_mass(ink)
-    return (
-        longest in (DIGIT_BOX - 1, DIGIT_BOX)
-        and max(abs(row - CENTRE), abs(col - CENTRE)) <= CENTRE_TOLERANCE
-    )
+    if max(abs(row - CENTRE), abs(col - CENTRE)) > CENTRE_TOLERANCE:
+        return False
+    return ink.dtype == np.uint8 or np.array_equal(ink, np.rint(ink))  # whole pixel values
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
@@ -134,10 +146,13 @@ def fit_box(digit: np.ndarray) -> np.ndarray:
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
     """Intensity-weighted (row, column) in pixel-index coordinates."""
-    total = float(image.sum())
-    rows = float(image.sum(axis=1) @ np.arange(image.shape[0])) / total
-    cols = float(image.sum(axis=0) @ np.arange(image.shape[1])) / total
-    return rows, cols
+    row_sums = image.sum(axis=1, dtype=np.float64)
+    col_sums = image.sum(axis=0, dtype=np.float64)
+    total = float(row_sums.sum())
+    return (
+        float(row_sums @ np.arange(len(row_sums))) / total,
+        float(col_sums @ np.arange(len(col_sums))) / total,
+    )
 
 
 def centre_of_mass_placed(digit: np.ndarray) -> np.ndarray:
