@@ -97,3 +97,49 @@ def machine() -> dict[str, object]:
     except OSError:
         pass
     return {"cpu": model, "cores": os.cpu_count(), "flags": flags}
+
+
+def run_bench(
+    models: dict[str, Predictor], images: np.ndarray, folder_files: int = FOLDER_FILES
+) -> dict[str, object]:
+    """Every figure of `mnist-edge bench`, JSON-able."""
+    import onnxruntime
+
+    result: dict[str, object] = {
+        "machine": machine(),
+        "onnxruntime": onnxruntime.__version__,
+        "models": {name: bench_model(predictor, images) for name, predictor in models.items()},
+    }
+    if folder_files:
+        first = next(iter(models.values()))
+        result["predict_png_folder"] = bench_folder(first, images, folder_files)
+    return result
+
+
+def as_table(result: dict, threads: int | None) -> str:
+    """The figures as a short readable report."""
+    info = result["machine"]
+    lines = [
+        f"{info['cpu']}, {info['cores']} cores ({' '.join(info['flags']) or 'no flags read'}), "
+        f"onnxruntime {result['onnxruntime']}, threads: "
+        + (str(threads) if threads else "onnxruntime's default (one per physical core)"),
+        "",
+        f"{'model':<24}{'batch-1 latency':>22}   throughput, images/s at batch size",
+        f"{'':<24}{'median':>11}{'p99':>11}   " + "".join(f"{b:>10,}" for b in BATCH_SIZES),
+    ]
+    for name, figures in result["models"].items():
+        latency = figures["latency_batch_1"]
+        rates = figures["images_per_second"]
+        label = f"{name} ({figures['bytes'] / 1024:.0f} KiB)"
+        lines.append(
+            f"{label:<24}{latency['median_us']:>9.1f}us{latency['p99_us']:>9.1f}us   "
+            + "".join(f"{rates.get(str(b), float('nan')):>10,.0f}" for b in BATCH_SIZES)
+        )
+    folder = result.get("predict_png_folder")
+    if folder:
+        lines += [
+            "",
+            f"predict on a folder of {folder['files']:,} 28x28 PNG files (decode + preprocess + "
+            f"infer): {folder['files_per_second']:,.0f} files/s",
+        ]
+    return "\n".join(lines)

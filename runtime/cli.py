@@ -208,6 +208,48 @@ def show(
     print(path)
 
 
+@app.command()
+def bench(
+    model: ModelOption = None,
+    int8_model: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Default: the shipped int8 model."),
+    ] = None,
+    threads: ThreadsOption = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="MNIST npz or IDX folder for the test images. Default: as `train`."),
+    ] = None,
+    files: Annotated[
+        int, typer.Option(min=0, help="PNG files for the end-to-end figure (0: skip it).")
+    ] = 10_000,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ReportFormat.table,
+) -> None:
+    """Batch-1 latency, throughput by batch size, and end-to-end files/s of `predict`."""
+    from mnist_edge.runtime.bench import as_table, run_bench
+    from mnist_edge.runtime.errors import DataError
+    from mnist_edge.runtime.mnist import load_mnist
+    from mnist_edge.runtime.predictor import default_model_path
+
+    try:
+        images = load_mnist(data).x_test
+    except DataError as error:
+        fail(str(error))
+    models = {
+        "float32": open_predictor(model, threads),
+        "int8": open_predictor(int8_model or default_model_path(int8=True), threads),
+    }
+    result = run_bench(models, images, files)
+    result["threads"] = threads
+    print(
+        json.dumps(result, indent=2)
+        if output_format == ReportFormat.json
+        else as_table(result, threads)
+    )
+
+
 def _summarise(total: int, failed: int) -> None:
     if total == 0:
         fail("no inputs found (name image files, folders, .npy/.npz or IDX files)")
