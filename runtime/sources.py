@@ -87,7 +87,7 @@ def _walk(folder: Path, recursive: bool) -> Iterator[Source]:
         path = Path(entry.path)
         if entry.name.startswith("."):
             continue
-        if entry.is_dir():
+        if entry.is_dir(follow_symlinks=False):  # like find: links to folders are not followed
             if recursive:
                 yield from _walk(path, recursive)
         elif is_input_name(path):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT
@@ -148,3 +149,40 @@ def test_broken_model_is_one_line(tmp_path):
 def test_empty_folder_is_a_failure(tmp_path):
     result = run("predict", str(tmp_path))
     assert result.returncode == 1 and "no inputs found" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("seven.bmp", {}),
+        ("seven.gif", {}),
+        ("seven.tif", {}),
+        ("seven.TIFF", {"compression": "tiff_lzw"}),
+        ("seven.webp", {"lossless": True}),
+        ("seven.JPEG", {"quality": 90}),
+        ("seven-16bit.png", {}),
+        ("seven-palette.png", {}),
+    ],
+)
+def test_every_image_format(tmp_path, x_test, name, options):
+    from PIL import Image
+
+    picture = Image.fromarray(255 - x_test[0]).resize((140, 140))  # a 7, dark on light
+    if "16bit" in name:
+        picture = Image.fromarray(np.asarray(picture).astype(np.uint16) * 257)
+    elif "palette" in name or name.endswith(".gif"):
+        picture = picture.convert("P")
+    elif name.lower().endswith((".jpeg", ".webp")):
+        picture = picture.convert("RGB")
+    picture.save(tmp_path / name, **options)
+    record = json.loads(run("predict", "-f", "jsonl", str(tmp_path / name)).stdout)
+    assert record.get("label") == 7, record
+
+
+def test_symlink_loops_are_not_followed(tmp_path, x_test):
+    from PIL import Image
+
+    Image.fromarray(x_test[0]).save(tmp_path / "seven.png")
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    result = run("predict", "-r", "-f", "jsonl", str(tmp_path))
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 1
