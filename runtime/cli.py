@@ -80,6 +80,14 @@ def predict(
         bool, typer.Option("--recursive", "-r", help="Also read sub-folders.")
     ] = False,
     threads: ThreadsOption = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Image decoding threads. Default: 1 for small images (<= 100x100, where more "
+            "only contend for Python's lock), else one per core up to 4.",
+        ),
+    ] = None,
 ) -> None:
     """Predict the digit in every input. Exit 0: all predicted; 1: some failed; 2: usage."""
     from mnist_edge.runtime.pipeline import predict_paths
@@ -88,7 +96,7 @@ def predict(
     predictor = open_predictor(model, threads)
     writer = make_writer(output_format.value, sys.stdout, top_k)
     total = failed = 0
-    for prediction in predict_paths(predictor, inputs, recursive, batch_size):
+    for prediction in predict_paths(predictor, inputs, recursive, batch_size, workers):
         writer.write(prediction)
         total += 1
         if prediction.error is not None:
@@ -150,7 +158,7 @@ def evaluate(
         sources = iter([ArrayFile(data, labels)])
     else:
         sources = expand([data], recursive=True) if data.is_dir() else iter([classify(data)])
-    items = decoded(sources, workers=min(4, os.cpu_count() or 1), lookahead=2 * batch_size)
+    items = decoded(sources, lookahead=2 * batch_size)
     result = tally(
         predicted(predictor, items, batch_size),
         on_error=lambda p: warn(f"{p.source}: {p.error}"),

@@ -54,10 +54,13 @@ def open_image(path: Path) -> "Image":
         raise InputError(f"cannot decode image ({error})") from None
     except Exception as error:  # decoders raise their own types on malformed files
         raise InputError(f"cannot decode image ({type(error).__name__}: {error})") from None
+    if "exif" not in image.info and image.format != "TIFF":
+        return image  # no EXIF block, so no orientation to apply (TIFF keeps it in its tags)
     try:
-        return ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)
     except Exception as error:  # a malformed EXIF block
         raise InputError(f"bad EXIF orientation data ({type(error).__name__})") from None
+    return image
 
 
 @functools.cache

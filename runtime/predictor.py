@@ -18,7 +18,8 @@ from mnist_edge.runtime.errors import InputError, ModelError
 MODELS = Path(__file__).parent / "models"
 DEFAULT_MODEL = "mnist-mlp.onnx"
 DEFAULT_INT8_MODEL = "mnist-mlp.int8.onnx"
-CHUNK = 4096  # images per onnxruntime call for large inputs: 3 MiB of uint8 pixels
+CHUNK = 1024  # images per onnxruntime call for large inputs; the float32 copy the model makes
+# of a chunk (3 MiB) stays in cache: 4096 was ~20% slower at 10,000 images
 
 
 def default_model_path(int8: bool = False) -> Path:

@@ -35,25 +35,24 @@ def to_mnist(image: "Image") -> np.ndarray:
 
 def greyscale(image: "Image") -> np.ndarray:
     """(H, W) luminance in [0, 255] (uint8 or float32), transparency composited onto a backdrop
-    that contrasts with the strokes."""
+    that contrasts with the strokes. Images over WORKING_SIDE are first reduced by area."""
+    from PIL import Image
+
     if image.mode.startswith("I;16") or image.mode == "I":
         pixels = np.asarray(image, dtype=np.float32)
         if image.mode != "I" or pixels.max(initial=0) > 255:
             pixels = pixels / 257  # 16-bit: Pillow's convert("L") would clip, not scale
-    elif image.mode == "F":
+        return np.asarray(reduced(Image.fromarray(np.clip(pixels, 0, 255))))
+    if image.mode == "F":
         pixels = np.asarray(image, dtype=np.float32)
         pixels = pixels * 255 if pixels.max(initial=0) <= 1 else pixels
-    else:
-        if image.mode in ("P", "L", "RGB", "1") and "transparency" in image.info:
-            image = image.convert("RGBA")  # palette or colour-key transparency becomes alpha
-        if image.mode in ALPHA_MODES:
-            both = np.asarray(image.convert("LA"), dtype=np.float32)
-            pixels = composite(both[..., 0], both[..., 1] / 255)
-        else:
-            pixels = np.asarray(image if image.mode == "L" else image.convert("L"))
-    if pixels.dtype != np.uint8:
-        pixels = np.clip(pixels, 0, 255)
-    return reduce_area(pixels)
+        return np.asarray(reduced(Image.fromarray(np.clip(pixels, 0, 255))))
+    if image.mode in ("P", "L", "RGB", "1") and "transparency" in image.info:
+        image = image.convert("RGBA")  # palette or colour-key transparency becomes alpha
+    if image.mode in ALPHA_MODES:
+        both = np.asarray(reduced(image.convert("LA")), dtype=np.float32)
+        return composite(both[..., 0], both[..., 1] / 255)
+    return np.asarray(reduced(image if image.mode == "L" else image.convert("L")))
 
 
 def composite(luminance: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -68,14 +67,10 @@ def composite(luminance: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return luminance * alpha + backdrop * (1 - alpha)
 
 
-def reduce_area(pixels: np.ndarray) -> np.ndarray:
-    """Shrink by a whole factor (block means) until the longest side is at most WORKING_SIDE."""
-    factor = math.ceil(max(pixels.shape) / WORKING_SIDE)
-    if factor <= 1:
-        return pixels
-    height, width = (side // factor for side in pixels.shape)
-    blocks = pixels[: height * factor, : width * factor].reshape(height, factor, width, factor)
-    return blocks.mean(axis=(1, 3), dtype=np.float32)
+def reduced(picture: "Image") -> "Image":
+    """Shrunk by a whole factor (block averages) until the longest side is <= WORKING_SIDE."""
+    factor = math.ceil(max(picture.size) / WORKING_SIDE)
+    return picture.reduce(factor) if factor > 1 else picture
 
 
 def mnist_format(grey: np.ndarray) -> np.ndarray:
@@ -96,12 +91,22 @@ def ink_on_black(grey: np.ndarray) -> np.ndarray:
     The background is the median of a border band; the ink is whichever extreme lies
     farther from it. (The mean brightness would fail on thick strokes.)
     """
-    background = float(np.median(grey[border_mask(grey.shape)]))
+    border = grey[border_mask(grey.shape)]
+    background = median(border) if border.any() else 0.0  # MNIST-like: an all-zero border
     if background - float(grey.min()) > float(grey.max()) - background:
         grey, background = 255 - grey, 255 - background  # dark ink on light paper
     if background == 0:
         return grey
     return np.maximum(grey - np.float32(background), 0, dtype=np.float32)
+
+
+def median(values: np.ndarray) -> float:
+    """Median of a 1-D array by partial sort (np.median does more work than needed here)."""
+    middle = len(values) // 2
+    parted = np.partition(values, [middle - 1, middle] if len(values) % 2 == 0 else middle)
+    if len(values) % 2:
+        return float(parted[middle])
+    return (float(parted[middle - 1]) + float(parted[middle])) / 2
 
 
 @functools.lru_cache(maxsize=16)
@@ -115,13 +120,14 @@ def border_mask(shape: tuple[int, int]) -> np.ndarray:
 
 def is_mnist_digit(ink: np.ndarray) -> bool:
     """Whether a 28x28 ink image is already as MNIST made it: 19-20 px long, centred by mass."""
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    row_sums, col_sums = ink.sum(axis=1, dtype=np.float64), ink.sum(axis=0, dtype=np.float64)
+    rows, cols = np.flatnonzero(row_sums), np.flatnonzero(col_sums)  # ink is never negative
     if rows.size == 0:
         return False
     longest = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
     if longest not in (DIGIT_BOX - 1, DIGIT_BOX):
         return False
-    row, col = centre_of_mass(ink)
+    row, col = _weighted_centre(row_sums), _weighted_centre(col_sums)
     if max(abs(row - CENTRE), abs(col - CENTRE)) > CENTRE_TOLERANCE:
         return False
     return ink.dtype == np.uint8 or np.array_equal(ink, np.rint(ink))  # whole pixel values
@@ -146,13 +152,15 @@ def fit_box(digit: np.ndarray) -> np.ndarray:
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
     """Intensity-weighted (row, column) in pixel-index coordinates."""
-    row_sums = image.sum(axis=1, dtype=np.float64)
-    col_sums = image.sum(axis=0, dtype=np.float64)
-    total = float(row_sums.sum())
     return (
-        float(row_sums @ np.arange(len(row_sums))) / total,
-        float(col_sums @ np.arange(len(col_sums))) / total,
+        _weighted_centre(image.sum(axis=1, dtype=np.float64)),
+        _weighted_centre(image.sum(axis=0, dtype=np.float64)),
     )
+
+
+def _weighted_centre(sums: np.ndarray) -> float:
+    """The mean index of a profile (row or column sums), weighted by ink."""
+    return float(sums @ np.arange(len(sums))) / float(sums.sum())
 
 
 def centre_of_mass_placed(digit: np.ndarray) -> np.ndarray:
