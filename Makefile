@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME_VENV := .venv-runtime
 SEED := 0
+BENCH_REPEATS ?= 5
 
 .PHONY: demo test lint model samples pictures bench runtime-check clean
 
@@ -36,6 +37,11 @@ model: $(STAMP)
 	$(BIN)/mnist-edge export --model build/model/model.keras --output build/model/model.onnx --int8
 	cp build/model/model.onnx runtime/models/mnist-mlp.onnx
 	cp build/model/model.int8.onnx runtime/models/mnist-mlp.int8.onnx
+
+# BENCHMARKS.md: every engine on the same images, start-up, memory, install sizes. Needs the
+# train extra and build/model/model.keras (`make model`); builds a throw-away runtime-only venv.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --output BENCHMARKS.md --repeats $(BENCH_REPEATS)
 
 # The base install (no extras) in a separate environment, from a built wheel: no TensorFlow.
 runtime-check:

@@ -1,0 +1,109 @@
+"""The issue's targets, checked against the medians of a run: a verdict per target, no asserts.
+
+They are checked here, in the benchmark's output, rather than in timed tests, which would
+fail whenever the shared machine is busy.
+"""
+
+from dataclasses import dataclass
+
+from backends import ONNX_FLOAT32
+from figures import (
+    FILES,
+    FILES_PER_SECOND,
+    FOLDER,
+    MAX_RSS_MB,
+    MEDIAN_US,
+    SECONDS,
+    SPEED_UP_VS_KERAS,
+    Figure,
+    Key,
+    vs_floor,
+    vs_keras,
+)
+from processes import CLI_PROCESS, MB
+
+FLOOR_RATIO = 0.95  # onnxruntime float32 vs NumPy floor, batch >= 1024
+KERAS_RATIO = 10  # onnxruntime float32 vs Keras model.predict, batch >= 1024
+LATENCY_US = 100  # batch-1, in-process
+COLD_START_S = 0.6  # `mnist-edge predict one.png`, whole process
+COLD_START_SPEED_UP = 8  # vs a Python script that loads the Keras model
+COLD_START_RSS_MB = 150
+RUNTIME_INSTALL_MB = 250
+TRAIN_INSTALL_MB = 1000  # "well over 1 GB": at least this
+FOLDER_FILES_PER_SECOND = 3000  # 10,000 28x28 PNG files on 2 cores
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    measured: str
+    met: bool
+
+
+def verdicts(
+    figures: dict[Key, Figure], sizes: dict[str, int], batches: tuple[int, ...]
+) -> list[Verdict]:
+    """One verdict per target of the issue, from the medians."""
+
+    def median(row: str, column: str) -> float:
+        return figures[(row, column)].median
+
+    def at_each_batch(column) -> tuple[str, list[float]]:
+        ratios = [median(ONNX_FLOAT32, column(batch)) for batch in batches]
+        text = ", ".join(
+            f"{ratio:.2f}× @ {batch:,}" for ratio, batch in zip(ratios, batches, strict=True)
+        )
+        return text, ratios
+
+    floor_text, floor_ratios = at_each_batch(vs_floor)
+    keras_text, keras_ratios = at_each_batch(vs_keras)
+    latency = median(ONNX_FLOAT32, MEDIAN_US)
+    cold, rss = median(CLI_PROCESS, SECONDS), median(CLI_PROCESS, MAX_RSS_MB)
+    speed_up = median(CLI_PROCESS, SPEED_UP_VS_KERAS)
+    runtime_mb, train_mb = sizes["runtime venv"] / MB, sizes["train venv"] / MB
+    files, files_per_second = median(FOLDER, FILES), median(FOLDER, FILES_PER_SECOND)
+    return [
+        Verdict(
+            f"onnxruntime float32 ≥ {FLOOR_RATIO}× NumPy floor, batch ≥ 1024",
+            floor_text,
+            min(floor_ratios) >= FLOOR_RATIO,
+        ),
+        Verdict(
+            f"onnxruntime float32 ≥ {KERAS_RATIO}× Keras model.predict, batch ≥ 1024",
+            keras_text,
+            min(keras_ratios) >= KERAS_RATIO,
+        ),
+        Verdict(
+            f"batch-1 latency < {LATENCY_US} µs in-process (onnxruntime float32)",
+            f"{latency:.1f} µs",
+            latency < LATENCY_US,
+        ),
+        Verdict(
+            f"cold start `{CLI_PROCESS}` < {COLD_START_S} s", f"{cold:.3f} s", cold < COLD_START_S
+        ),
+        Verdict(
+            f"cold start ≥ {COLD_START_SPEED_UP}× faster than the Keras script",
+            f"{speed_up:.1f}×",
+            speed_up >= COLD_START_SPEED_UP,
+        ),
+        Verdict(
+            f"cold start peak RSS < {COLD_START_RSS_MB} MB",
+            f"{rss:.0f} MB",
+            rss < COLD_START_RSS_MB,
+        ),
+        Verdict(
+            f"runtime-only install < {RUNTIME_INSTALL_MB} MB on disk",
+            f"{runtime_mb:.0f} MB",
+            runtime_mb < RUNTIME_INSTALL_MB,
+        ),
+        Verdict(
+            f"train install well over {TRAIN_INSTALL_MB / 1000:.0f} GB",
+            f"{train_mb:,.0f} MB",
+            train_mb > TRAIN_INSTALL_MB,
+        ),
+        Verdict(
+            f"`predict` over a folder of 10,000 PNG files ≥ {FOLDER_FILES_PER_SECOND:,} files/s",
+            f"{files_per_second:,.0f} files/s ({files:,.0f} files)",
+            files_per_second >= FOLDER_FILES_PER_SECOND,
+        ),
+    ]
