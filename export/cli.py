@@ -6,10 +6,9 @@ from typing import Annotated
 import typer
 
 from mnist_edge.runtime.console import fail
+from mnist_edge.runtime.contract import OPSET
 from mnist_edge.runtime.errors import DataError, ModelError
 from mnist_edge.train.cli import DATA_HELP, require_train_extra
-
-OPSET = 17  # kept equal to mnist_edge.export.convert.OPSET (tested)
 
 
 def export(

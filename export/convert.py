@@ -12,10 +12,10 @@ from mnist_edge.runtime.contract import (
     IMAGE_SIZE,
     INPUT_NAME,
     NUM_CLASSES,
+    OPSET,
     OUTPUT_NAME,
 )
 
-OPSET = 17  # pinned (17: every onnxruntime since 1.13 runs it); the CLI default matches
 GRAPH_NAME = "mnist_mlp"
 
 

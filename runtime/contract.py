@@ -13,6 +13,7 @@ LABELS = tuple(str(digit) for digit in range(NUM_CLASSES))
 INPUT_NAME = "image"  # uint8 (batch, 28, 28), light digit on dark, as in MNIST
 OUTPUT_NAME = "probabilities"  # float32 (batch, 10), softmax over the digits 0-9
 BATCH_DIM = "batch"
+OPSET = 17  # the exporter's default ONNX opset: every onnxruntime since 1.13 runs it
 
 INPUT_CONTRACT = {
     "name": INPUT_NAME,
