@@ -5,9 +5,12 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from mnist_edge.runtime.predictor import Predictor
 
 from mnist_edge.export.cli import export
 from mnist_edge.runtime.console import fail, warn
@@ -47,7 +50,7 @@ ThreadsOption = Annotated[
 BatchOption = Annotated[int, typer.Option(min=1, help="Images per model call.")]
 
 
-def open_predictor(model: Path | None, threads: int | None = None):
+def open_predictor(model: Path | None, threads: int | None = None) -> "Predictor":
     """The Predictor for --model, or one line and exit 1 when the model is unusable."""
     from mnist_edge.runtime.errors import ModelError
     from mnist_edge.runtime.predictor import Predictor
@@ -149,16 +152,12 @@ def evaluate(
     from mnist_edge.runtime.evaluate import as_table
     from mnist_edge.runtime.evaluate import evaluate as tally
     from mnist_edge.runtime.pipeline import decoded, predicted
-    from mnist_edge.runtime.sources import ArrayFile, classify, expand
+    from mnist_edge.runtime.sources import labelled
 
     predictor = open_predictor(model, threads)
     if not data.exists():
         fail(f"{data}: no such file or directory", code=2)
-    if labels is not None:
-        sources = iter([ArrayFile(data, labels)])
-    else:
-        sources = expand([data], recursive=True) if data.is_dir() else iter([classify(data)])
-    items = decoded(sources, lookahead=2 * batch_size)
+    items = decoded(labelled(data, labels), lookahead=2 * batch_size)
     result = tally(
         predicted(predictor, items, batch_size),
         on_error=lambda p: warn(f"{p.source}: {p.error}"),

@@ -65,6 +65,17 @@ def expand(paths: list[Path], recursive: bool = False) -> Iterator[Source]:
             yield Failed(str(path), "no such file or directory")
 
 
+def labelled(data: Path, labels: Path | None = None) -> Iterator[Source]:
+    """The inputs of a labelled set: a folder (all of it, with its labels.csv files), or an
+    array file, its labels in it, beside it, or in `labels`."""
+    if labels is not None:
+        yield ArrayFile(data, labels)
+    elif data.is_dir():
+        yield from expand([data], recursive=True)
+    else:
+        yield classify(data)
+
+
 def classify(path: Path, label: int | None = None) -> ImageFile | ArrayFile:
     """An array file by its name (.npy, .npz, IDX); anything else is tried as an image."""
     if path.suffix.lower() in ARRAY_SUFFIXES or looks_like_idx(path):
