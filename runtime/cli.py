@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from mnist_edge.runtime.predictor import Predictor
-
 from mnist_edge.export.cli import export
 from mnist_edge.runtime.console import fail, warn
 from mnist_edge.train.cli import train
+
+if TYPE_CHECKING:
+    from mnist_edge.runtime.predictor import Predictor
 
 app = typer.Typer(
     name="mnist-edge",
