@@ -5,7 +5,6 @@ the ONNX models take uint8 pixels and scale inside the graph. Each is timed on t
 is built for, so the ONNX figures include the uint8 -> float conversion and the others do not.
 """
 
-import os
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -47,14 +46,6 @@ class Backend:
     uint8_input: bool  # True: raw pixels; False: float32 pixels / 255
     model_file: str | None  # name of the model file it runs; None for the NumPy floor
     model_bytes: int = 0  # that file's size
-
-
-def load_keras(path: Path) -> "keras.Model":
-    """The trained Keras model (TensorFlow loads here, quietly)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    return keras.models.load_model(path)
 
 
 def all_backends(keras_model: "keras.Model", keras_path: Path, threads: int) -> list[Backend]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from backends import Backend, Images, all_backends, load_keras, max_differences
+from backends import Backend, Images, all_backends, max_differences
 from figures import (
     FILES,
     FILES_PER_SECOND,
@@ -38,6 +38,7 @@ from processes import (
 )
 from report import Results, render
 
+from mnist_edge.export.run import load_keras
 from mnist_edge.runtime.bench import (
     BATCH_SIZES,
     FOLDER_FILES,

@@ -53,3 +53,11 @@ def to_uint8(batch: np.ndarray) -> np.ndarray:
         scaled = np.multiply(batch, 255, dtype=np.float32)
         return np.rint(scaled, out=scaled).astype(np.uint8)
     return batch.astype(np.uint8)
+
+
+def checked_pixels(batch: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """uint8 pixels of a (N, 28, 28) batch, and for each image what is wrong with it (None:
+    usable). Images with a problem are converted too, meaninglessly: callers skip them."""
+    problems = image_problems(batch)
+    with np.errstate(invalid="ignore"):  # NaN images are reported, not converted
+        return to_uint8(batch), problems

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_edge.runtime.arrays import image_problems, to_uint8
+from mnist_edge.runtime.arrays import checked_pixels
 from mnist_edge.runtime.errors import InputError
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.predictor import CHUNK, Predictor
@@ -77,9 +77,7 @@ def array_items(source: ArrayFile) -> Iterator[Item]:
         return
     for start in range(0, len(array.images), CHUNK):
         chunk = np.asarray(array.images[start : start + CHUNK])
-        problems = image_problems(chunk)
-        with np.errstate(invalid="ignore"):  # NaN images are reported, not converted
-            pixels = to_uint8(chunk)
+        pixels, problems = checked_pixels(chunk)
         for offset, problem in enumerate(problems):
             index = start + offset
             label = None if array.labels is None else int(array.labels[index])

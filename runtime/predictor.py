@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_edge.runtime.arrays import as_image_batch, image_problems, to_uint8
+from mnist_edge.runtime.arrays import as_image_batch, checked_pixels
 from mnist_edge.runtime.contract import (
     LABELS,
     META_LABELS,
@@ -91,10 +91,11 @@ class Predictor:
         return self._run(batch)
 
     def _checked(self, chunk: np.ndarray, offset: int) -> np.ndarray:
-        for index, problem in enumerate(image_problems(chunk)):
+        pixels, problems = checked_pixels(chunk)
+        for index, problem in enumerate(problems):
             if problem is not None:
                 raise ValueError(f"image {offset + index}: {problem}")
-        return np.ascontiguousarray(to_uint8(chunk))
+        return np.ascontiguousarray(pixels)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) == 0:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnist_edge.runtime.arrays import image_problems, to_uint8
+from mnist_edge.runtime.arrays import checked_pixels
 from mnist_edge.runtime.drawing import (
     BACKGROUND,
     BAR,
@@ -71,11 +71,10 @@ def load_input(path: Path, index: int | None = None) -> Shown:
         position = 0 if index is None else index
         if not 0 <= position < len(array.images):
             raise InputError(f"--index {position} is out of range: {len(array.images)} images")
-        pixels = np.asarray(array.images[position : position + 1])
-        problem = image_problems(pixels)[0]
+        pixels, (problem,) = checked_pixels(np.asarray(array.images[position : position + 1]))
         if problem:
             raise InputError(problem)
-        model_input = to_uint8(pixels)[0]
+        model_input = pixels[0]
         label = None if array.labels is None else int(array.labels[position])
         return Shown(f"{path}#{position}", Image.fromarray(model_input), model_input, label)
     if index is not None:
