@@ -37,6 +37,7 @@ from processes import (
     runtime_venv,
 )
 from report import Results, render
+from sections import write_section
 
 from mnist_edge.export.run import load_keras
 from mnist_edge.runtime.bench import (
@@ -180,7 +181,7 @@ def main() -> None:
             command=" ".join(["python benchmarks/run.py", *sys.argv[1:]]),
             load=(load_before, os.getloadavg()[0]),
         )
-    args.output.write_text(render(results))
+    write_section(args.output, "engines", render(results))
     _progress(f"wrote {args.output}")
 
 
