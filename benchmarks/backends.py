@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mnist_edge.core.contract import OUTPUT_NAME
 from mnist_edge.export.parity import MAX_ABS_DIFF, ParityError, compare
-from mnist_edge.runtime.contract import OUTPUT_NAME
 from mnist_edge.runtime.predictor import Predictor, default_model_path
 
 FLOPS_PER_IMAGE = 2 * (784 * 256 + 256 * 10)  # 406,528: a multiply and an add per weight

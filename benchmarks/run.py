@@ -39,6 +39,7 @@ from processes import (
 from report import Results, render
 from sections import write_section
 
+from mnist_edge.core.mnist import load_mnist
 from mnist_edge.export.run import load_keras
 from mnist_edge.runtime.bench import (
     BATCH_SIZES,
@@ -49,7 +50,6 @@ from mnist_edge.runtime.bench import (
     machine,
     throughput,
 )
-from mnist_edge.runtime.mnist import load_mnist
 from mnist_edge.runtime.predictor import Predictor
 from mnist_edge.train.model import scale_pixels
 

@@ -7,7 +7,7 @@ import tensorflow as tf
 import tf2onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from mnist_edge.runtime.contract import (
+from mnist_edge.core.contract import (
     BATCH_DIM,
     IMAGE_SIZE,
     INPUT_NAME,

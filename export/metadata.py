@@ -10,7 +10,7 @@ import onnxruntime
 import tensorflow as tf
 import tf2onnx
 
-from mnist_edge.runtime import contract
+from mnist_edge.core import contract
 from mnist_edge.runtime.info import file_sha256
 
 

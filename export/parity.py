@@ -12,7 +12,7 @@ import onnx
 import onnxruntime
 from onnx.reference import ReferenceEvaluator
 
-from mnist_edge.runtime.contract import INPUT_NAME, OUTPUT_NAME
+from mnist_edge.core.contract import INPUT_NAME, OUTPUT_NAME
 
 MAX_ABS_DIFF = 1e-5  # largest |p_keras - p_onnx| accepted on any probability
 BACKENDS = ("onnxruntime", "onnx-reference")

@@ -14,8 +14,8 @@ from onnxruntime.quantization import (
     quantize_static,
 )
 
+from mnist_edge.core.contract import INPUT_NAME, META_QUANTIZATION
 from mnist_edge.export.metadata import set_metadata
-from mnist_edge.runtime.contract import INPUT_NAME, META_QUANTIZATION
 
 CALIBRATION_IMAGES = 1000  # training images, never test images
 CALIBRATION_BATCH = 100

@@ -9,6 +9,9 @@ import keras
 import numpy as np
 import onnx
 
+from mnist_edge.core.contract import OPSET, OUTPUT_NAME
+from mnist_edge.core.errors import ModelError
+from mnist_edge.core.mnist import load_mnist
 from mnist_edge.export.convert import keras_to_onnx
 from mnist_edge.export.metadata import build_metadata, set_metadata
 from mnist_edge.export.parity import (
@@ -19,9 +22,6 @@ from mnist_edge.export.parity import (
     run_backend,
 )
 from mnist_edge.export.quantize import calibration_set, quantize_int8
-from mnist_edge.runtime.contract import OPSET, OUTPUT_NAME
-from mnist_edge.runtime.errors import ModelError
-from mnist_edge.runtime.mnist import load_mnist
 from mnist_edge.train.model import scale_pixels
 
 PARITY_FILE = "parity.json"

@@ -6,8 +6,8 @@ tutorial's `images.astype("float32") / 255`) and integer arrays in 0-255 are acc
 
 import numpy as np
 
-from mnist_edge.runtime.contract import IMAGE_SIZE
-from mnist_edge.runtime.errors import InputError
+from mnist_edge.core.contract import IMAGE_SIZE
+from mnist_edge.core.errors import InputError
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 

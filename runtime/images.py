@@ -4,7 +4,7 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mnist_edge.runtime.errors import InputError
+from mnist_edge.core.errors import InputError
 
 if TYPE_CHECKING:
     from PIL.Image import Image

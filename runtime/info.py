@@ -3,7 +3,7 @@
 import hashlib
 from pathlib import Path
 
-from mnist_edge.runtime import contract
+from mnist_edge.core import contract
 from mnist_edge.runtime.predictor import Predictor
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_edge.core.errors import InputError
 from mnist_edge.runtime.arrays import checked_pixels
-from mnist_edge.runtime.errors import InputError
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.predictor import CHUNK, Predictor
 from mnist_edge.runtime.preprocess import to_mnist

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_edge.runtime.arrays import as_image_batch, checked_pixels
-from mnist_edge.runtime.contract import (
+from mnist_edge.core.contract import (
     LABELS,
     META_LABELS,
     NUM_CLASSES,
@@ -13,7 +12,8 @@ from mnist_edge.runtime.contract import (
     contract_problems,
     decode_metadata,
 )
-from mnist_edge.runtime.errors import InputError, ModelError
+from mnist_edge.core.errors import InputError, ModelError
+from mnist_edge.runtime.arrays import as_image_batch, checked_pixels
 
 MODELS = Path(__file__).parent / "models"
 DEFAULT_MODEL = "mnist-mlp.onnx"

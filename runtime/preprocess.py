@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnist_edge.runtime.contract import IMAGE_SIZE
-from mnist_edge.runtime.errors import InputError
+from mnist_edge.core.contract import IMAGE_SIZE
+from mnist_edge.core.errors import InputError
 
 if TYPE_CHECKING:
     from PIL.Image import Image

@@ -7,7 +7,7 @@ from typing import TextIO
 
 import numpy as np
 
-from mnist_edge.runtime.contract import NUM_CLASSES
+from mnist_edge.core.contract import NUM_CLASSES
 from mnist_edge.runtime.pipeline import Prediction
 
 BAR_WIDTH = 20

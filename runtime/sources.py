@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_edge.core.errors import InputError
+from mnist_edge.core.idx import looks_like_idx, read_idx
 from mnist_edge.runtime.arrays import as_image_batch
-from mnist_edge.runtime.errors import InputError
-from mnist_edge.runtime.idx import looks_like_idx, read_idx
 from mnist_edge.runtime.images import is_image_name
 
 ARRAY_SUFFIXES = (".npy", ".npz")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_edge.runtime.mnist import load_mnist
+from mnist_edge.core.mnist import load_mnist
 
 MNIST_INDICES = (0, 1, 2, 99)  # 99 is the tutorial's check: a 9
 DRAWN_INDICES = (3, 4, 8, 11, 18, 61)

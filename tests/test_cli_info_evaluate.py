@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mnist_edge.core.idx import write_idx
 from mnist_edge.runtime import default_model_path
-from mnist_edge.runtime.idx import write_idx
 from mnist_edge.runtime.info import file_sha256
 from tests.conftest import ROOT
 

@@ -8,6 +8,7 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
+from mnist_edge.core import contract
 from mnist_edge.export import run as export_run
 from mnist_edge.export.parity import (
     BACKENDS,
@@ -18,7 +19,6 @@ from mnist_edge.export.parity import (
     run_backend,
 )
 from mnist_edge.export.run import export_model, int8_path
-from mnist_edge.runtime import contract
 from mnist_edge.runtime.info import file_sha256
 from mnist_edge.train.model import scale_pixels
 from tests.conftest import ROOT

@@ -6,8 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from mnist_edge.runtime.errors import InputError
-from mnist_edge.runtime.idx import read_idx, write_idx
+from mnist_edge.core.errors import InputError
+from mnist_edge.core.idx import read_idx, write_idx
 
 
 @pytest.mark.parametrize("name", ["images-idx3-ubyte", "images-idx3-ubyte.gz"])

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_edge.runtime import mnist as mnist_module
-from mnist_edge.runtime.errors import DataError
-from mnist_edge.runtime.idx import write_idx
-from mnist_edge.runtime.mnist import IDX_NAMES, find_mnist, load_mnist
+from mnist_edge.core.errors import DataError
+from mnist_edge.core.idx import write_idx
+from mnist_edge.core.mnist import IDX_NAMES, find_mnist, load_mnist
+from mnist_edge.core import mnist as mnist_module
 
 LABEL_COUNTS_TEST = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 

@@ -18,7 +18,7 @@ class Block(importlib.abc.MetaPathFinder):
         if name.split(".")[0] in {TRAINING_ONLY!r}:
             raise ImportError(f"{{name}} is blocked: the runtime must not need it")
 sys.meta_path.insert(0, Block())
-from mnist_edge.runtime.cli import main
+from mnist_edge.cli.app import main
 sys.argv = ["mnist-edge", *sys.argv[1:]]
 main()
 """
@@ -71,12 +71,12 @@ def test_info_and_evaluate_run_with_training_packages_blocked():
 def test_train_and_export_without_the_extra_say_how_to_install():
     """As in a runtime-only install: the training packages cannot be found."""
     not_installed = BLOCKED_CLI.replace(
-        "from mnist_edge.runtime.cli import main",
+        "from mnist_edge.cli.app import main",
         "import importlib.util\n"
         "find = importlib.util.find_spec\n"
         f"hidden = {TRAINING_ONLY!r}\n"
         "importlib.util.find_spec = lambda name, *a: None if name in hidden else find(name, *a)\n"
-        "from mnist_edge.runtime.cli import main",
+        "from mnist_edge.cli.app import main",
     )
     for command in ("train", "export"):
         result = subprocess.run(
@@ -92,7 +92,7 @@ def test_train_and_export_without_the_extra_say_how_to_install():
 
 def test_cli_help_imports_nothing_heavy():
     probe = (
-        "import sys; from mnist_edge.runtime.cli import app; "
+        "import sys; from mnist_edge.cli.app import app; "
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY_AT_START!r})))"
     )
     result = subprocess.run(

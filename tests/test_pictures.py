@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mnist_edge.pictures.drawing import BAR, PREDICTED, RIGHT, WRONG
+from mnist_edge.pictures.evaluation import CELL, confusion_picture
+from mnist_edge.pictures.show import SCALE, Shown, load_input, render
 from mnist_edge.runtime import Predictor
-from mnist_edge.runtime.drawing import BAR, PREDICTED, RIGHT, WRONG
-from mnist_edge.runtime.figures import CELL, confusion_picture
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.preprocess import to_mnist
-from mnist_edge.runtime.show import SCALE, Shown, load_input, render
 from tests.conftest import ROOT
 
 CLI = str(Path(sys.executable).with_name("mnist-edge"))

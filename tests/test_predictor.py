@@ -7,8 +7,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from mnist_edge.core.errors import ModelError
 from mnist_edge.runtime import Predictor, default_model_path
-from mnist_edge.runtime.errors import ModelError
 from mnist_edge.runtime.predictor import CHUNK
 
 EXACT = 0.0  # uint8 and tutorial floats reach the model as the same pixels

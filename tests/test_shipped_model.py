@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from mnist_edge.core.contract import META_QUANTIZATION, META_SOURCE_SHA256, META_TRAINING
 from mnist_edge.runtime import Predictor, default_model_path
-from mnist_edge.runtime.contract import META_QUANTIZATION, META_SOURCE_SHA256, META_TRAINING
 
 TARGET_ACCURACY = 0.975
 INT8_MAX_SIZE_RATIO = 0.30

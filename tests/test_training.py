@@ -51,7 +51,7 @@ def test_cli_writes_the_artifacts(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "mnist_edge.runtime.cli",
+        "mnist_edge.cli.app",
         "train",
         "--epochs",
         "2",
@@ -78,7 +78,7 @@ def test_cli_writes_the_artifacts(tmp_path):
 
 
 def test_cli_bad_option_is_a_usage_error():
-    command = [sys.executable, "-m", "mnist_edge.runtime.cli", "train", "--optimizer", "lbfgs"]
+    command = [sys.executable, "-m", "mnist_edge.cli.app", "train", "--optimizer", "lbfgs"]
     run = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert "optimizer must be one of" in run.stderr and "Traceback" not in run.stderr

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_edge.runtime.mnist import load_mnist
+from mnist_edge.core.mnist import load_mnist
 from mnist_edge.train.config import TrainConfig
 from mnist_edge.train.curves import plot_curves
 from mnist_edge.train.model import build_model, scale_pixels

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from mnist_edge.runtime.contract import IMAGE_SIZE, NUM_CLASSES
+from mnist_edge.core.contract import IMAGE_SIZE, NUM_CLASSES
 from mnist_edge.train.config import TrainConfig
 
 

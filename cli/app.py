@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mnist_edge.export.cli import export
-from mnist_edge.runtime.console import fail, warn
-from mnist_edge.train.cli import train
+from mnist_edge.cli.console import fail, warn
+from mnist_edge.cli.export import export
+from mnist_edge.cli.train import train
 
 if TYPE_CHECKING:
     from mnist_edge.runtime.predictor import Predictor
@@ -52,7 +52,7 @@ BatchOption = Annotated[int, typer.Option(min=1, help="Images per model call.")]
 
 def open_predictor(model: Path | None, threads: int | None = None) -> "Predictor":
     """The Predictor for --model, or one line and exit 1 when the model is unusable."""
-    from mnist_edge.runtime.errors import ModelError
+    from mnist_edge.core.errors import ModelError
     from mnist_edge.runtime.predictor import Predictor
 
     try:
@@ -169,7 +169,7 @@ def evaluate(
     else:
         print(as_table(result))
     if plot is not None:
-        from mnist_edge.runtime.figures import confusion_picture, mistakes_picture
+        from mnist_edge.pictures.evaluation import confusion_picture, mistakes_picture
 
         plot.mkdir(parents=True, exist_ok=True)
         confusion_picture(result.confusion, f"{predictor.model_path.name} on {data.name}").save(
@@ -201,8 +201,8 @@ def show(
     ] = None,
 ) -> None:
     """Draw an input as given, the 28x28 image the model sees, and the ten probabilities."""
-    from mnist_edge.runtime.errors import InputError
-    from mnist_edge.runtime.show import default_output, load_input, render
+    from mnist_edge.core.errors import InputError
+    from mnist_edge.pictures.show import default_output, load_input, render
 
     predictor = open_predictor(model)
     try:
@@ -235,9 +235,9 @@ def bench(
     ] = ReportFormat.table,
 ) -> None:
     """Batch-1 latency, throughput by batch size, and end-to-end files/s of `predict`."""
+    from mnist_edge.core.errors import DataError
+    from mnist_edge.core.mnist import load_mnist
     from mnist_edge.runtime.bench import as_table, run_bench
-    from mnist_edge.runtime.errors import DataError
-    from mnist_edge.runtime.mnist import load_mnist
     from mnist_edge.runtime.predictor import default_model_path
 
     try:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_edge.runtime.errors import DataError, InputError
-from mnist_edge.runtime.idx import read_idx
+from mnist_edge.core.errors import DataError, InputError
+from mnist_edge.core.idx import read_idx
 
 ARRAY_SHA256 = {
     "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",

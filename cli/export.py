@@ -5,10 +5,10 @@ from typing import Annotated
 
 import typer
 
-from mnist_edge.runtime.console import fail
-from mnist_edge.runtime.contract import OPSET
-from mnist_edge.runtime.errors import DataError, ModelError
-from mnist_edge.train.cli import DATA_HELP, require_train_extra
+from mnist_edge.cli.console import fail
+from mnist_edge.cli.train import DATA_HELP, require_train_extra
+from mnist_edge.core.contract import OPSET
+from mnist_edge.core.errors import DataError, ModelError
 
 
 def export(

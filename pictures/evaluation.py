@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnist_edge.runtime.drawing import BACKGROUND, INK, MUTED, WRONG, centred_text, enlarged
+from mnist_edge.pictures.drawing import BACKGROUND, INK, MUTED, WRONG, centred_text, enlarged
 from mnist_edge.runtime.pipeline import Prediction
 
 if TYPE_CHECKING:

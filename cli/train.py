@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from mnist_edge.runtime.console import fail
-from mnist_edge.runtime.errors import DataError
+from mnist_edge.cli.console import fail
+from mnist_edge.core.errors import DataError
 from mnist_edge.train.config import OPTIMIZERS, TrainConfig
 
 DEFAULTS = TrainConfig()

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnist_edge.runtime.arrays import checked_pixels
-from mnist_edge.runtime.drawing import (
+from mnist_edge.core.errors import InputError
+from mnist_edge.pictures.drawing import (
     BACKGROUND,
     BAR,
     INK,
@@ -19,7 +19,7 @@ from mnist_edge.runtime.drawing import (
     enlarged,
     fitted,
 )
-from mnist_edge.runtime.errors import InputError
+from mnist_edge.runtime.arrays import checked_pixels
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.preprocess import to_mnist
 from mnist_edge.runtime.sources import (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_edge.runtime.errors import InputError
+from mnist_edge.core.errors import InputError
 
 UBYTE = 0x08
 MAX_BYTES = 1 << 32  # no MNIST-like file comes near 4 GiB; refuse to inflate one that claims to
