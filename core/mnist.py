@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_edge.core.arrayfiles import npz_names, open_idx, open_npz_member
 from mnist_edge.core.errors import DataError, InputError
-from mnist_edge.core.idx import read_idx
 
 ARRAY_SHA256 = {
     "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
@@ -65,7 +65,10 @@ def find_mnist(data: Path | None = None) -> Path:
 def load_mnist(data: Path | None = None) -> Mnist:
     """Load and verify MNIST from an npz file or a folder of IDX files (raw or .gz)."""
     path = find_mnist(data)
-    arrays = _read_idx_folder(path) if path.is_dir() else _read_npz(path)
+    try:
+        arrays = _read_idx_folder(path) if path.is_dir() else _read_npz(path)
+    except InputError as error:
+        raise DataError(f"{path}: {error}") from None
     for key, array in arrays.items():
         digest = hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
         if digest != ARRAY_SHA256[key]:
@@ -77,21 +80,14 @@ def load_mnist(data: Path | None = None) -> Mnist:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            files = npz.files
-            arrays = {key: npz[key] for key in ARRAY_SHA256 if key in files}
-    except ValueError as error:  # includes pickled contents, refused by allow_pickle=False
-        raise DataError(f"{path}: cannot read as npz without unpickling ({error})") from None
-    except (OSError, EOFError) as error:
-        raise DataError(f"{path}: not a readable npz file ({error})") from None
-    missing = [key for key in ARRAY_SHA256 if key not in arrays]
+    names = npz_names(path)
+    missing = [key for key in ARRAY_SHA256 if key not in names]
     if missing:
         raise DataError(
             f"{path}: not an MNIST npz (missing {', '.join(missing)}; "
-            f"has {', '.join(files) or 'nothing'})"
+            f"has {', '.join(names) or 'nothing'})"
         )
-    return arrays
+    return {key: open_npz_member(path, key).read() for key in ARRAY_SHA256}
 
 
 def _read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
@@ -103,7 +99,7 @@ def _read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
                 f"{folder}: no {name} (or {name}.gz); expected the four MNIST IDX files"
             )
         try:
-            arrays[key] = np.asarray(read_idx(path))
+            arrays[key] = open_idx(path).read()
         except InputError as error:
             raise DataError(f"{path}: {error}") from None
     return arrays

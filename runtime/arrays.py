@@ -12,18 +12,25 @@ from mnist_edge.core.errors import InputError
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 
 
+def image_count(shape: tuple[int, ...], dtype: np.dtype) -> int:
+    """How many images an array of this shape and dtype holds: (N, 28, 28), (N, 784) or
+    (28, 28). InputError for anything else."""
+    if dtype.kind not in "uif":
+        raise InputError(f"dtype {dtype} is not supported; expected uint8 or float in [0, 1]")
+    if shape == (IMAGE_SIZE, IMAGE_SIZE):
+        return 1
+    if (
+        len(shape) == 3
+        and shape[1:] == (IMAGE_SIZE, IMAGE_SIZE)
+        or (len(shape) == 2 and shape[1] == PIXELS)
+    ):
+        return shape[0]
+    raise InputError(f"shape {shape} is not (N, 28, 28), (N, 784) or (28, 28)")
+
+
 def as_image_batch(array: np.ndarray) -> np.ndarray:
     """A (N, 28, 28) view of an array shaped (N, 28, 28), (N, 784) or (28, 28)."""
-    if array.dtype.kind not in "uif":
-        raise InputError(f"dtype {array.dtype} is not supported; expected uint8 or float in [0, 1]")
-    shape = array.shape
-    if shape == (IMAGE_SIZE, IMAGE_SIZE):
-        return array[np.newaxis]
-    if array.ndim == 3 and shape[1:] == (IMAGE_SIZE, IMAGE_SIZE):
-        return array
-    if array.ndim == 2 and shape[1] == PIXELS:
-        return array.reshape(len(array), IMAGE_SIZE, IMAGE_SIZE)
-    raise InputError(f"shape {shape} is not (N, 28, 28), (N, 784) or (28, 28)")
+    return array.reshape(image_count(array.shape, array.dtype), IMAGE_SIZE, IMAGE_SIZE)
 
 
 def image_problems(batch: np.ndarray) -> list[str | None]:

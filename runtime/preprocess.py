@@ -22,10 +22,12 @@ DIGIT_BOX = 20  # MNIST digits' longest side, in pixels
 CENTRE = IMAGE_SIZE / 2  # 14.0: where MNIST puts the centre of mass (row and column)
 CENTRE_TOLERANCE = 0.6  # every MNIST digit's centre of mass lies within 0.52 px of it
 WORKING_SIDE = 1024  # larger images are first reduced by area averaging
+BAND_BLOCKS = 64  # rows of blocks reduced at a time (see reduced)
 MIN_CONTRAST = 32  # ink must stand this far (of 255) from the background, else no digit
 INK_FLOOR = 0.2  # after background removal, less than this fraction of the peak is noise
 BORDER_FRACTION = 0.03  # width of the border band that tells the background colour
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+BLANK = "no digit found (the image is blank or has almost no contrast)"
 
 
 def to_mnist(image: "Image") -> np.ndarray:
@@ -35,42 +37,76 @@ def to_mnist(image: "Image") -> np.ndarray:
 
 def greyscale(image: "Image") -> np.ndarray:
     """(H, W) luminance in [0, 255] (uint8 or float32), transparency composited onto a backdrop
-    that contrasts with the strokes. Images over WORKING_SIDE are first reduced by area."""
-    from PIL import Image
-
-    if image.mode.startswith("I;16") or image.mode == "I":
-        pixels = np.asarray(image, dtype=np.float32)
-        if image.mode != "I" or pixels.max(initial=0) > 255:
-            pixels = pixels / 257  # 16-bit: Pillow's convert("L") would clip, not scale
-        return np.asarray(reduced(Image.fromarray(np.clip(pixels, 0, 255))))
-    if image.mode == "F":
-        pixels = np.asarray(image, dtype=np.float32)
-        pixels = pixels * 255 if pixels.max(initial=0) <= 1 else pixels
-        return np.asarray(reduced(Image.fromarray(np.clip(pixels, 0, 255))))
-    if image.mode in ("P", "L", "RGB", "1") and "transparency" in image.info:
+    that contrasts with the strokes. Images over WORKING_SIDE are first reduced by area,
+    before any conversion, so that a large image is never copied at full size."""
+    if image.mode.startswith("I;16"):  # 16-bit: Pillow's convert("L") would clip, not scale
+        return np.asarray(shrunk_16bit(image), dtype=np.float32) / 257
+    if image.mode in ("I", "F"):
+        pixels = np.asarray(reduced(image), dtype=np.float32)
+        peak = pixels.max(initial=0)
+        scale = 255 if image.mode == "F" and peak <= 1 else 1 / 257 if peak > 255 else 1
+        return np.clip(pixels * np.float32(scale), 0, 255)
+    if image.mode == "PA" or image.mode in ("P", "L", "RGB", "1") and "transparency" in image.info:
         image = image.convert("RGBA")  # palette or colour-key transparency becomes alpha
+    elif image.mode in ("P", "1"):
+        image = image.convert("L")  # palette indices cannot be averaged
+    image = reduced(image)
     if image.mode in ALPHA_MODES:
-        both = np.asarray(reduced(image.convert("LA")), dtype=np.float32)
+        both = np.asarray(image.convert("LA"), dtype=np.float32)
         return composite(both[..., 0], both[..., 1] / 255)
-    return np.asarray(reduced(image if image.mode == "L" else image.convert("L")))
+    return np.asarray(image if image.mode == "L" else image.convert("L"))
 
 
 def composite(luminance: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Strokes over a backdrop that contrasts with them (white behind dark strokes).
+    """The picture over a backdrop that contrasts with its strokes.
 
-    A canvas drawing is often dark strokes on a transparent background: a fixed black
-    backdrop would make them vanish, and a fixed white one would lose white strokes.
+    The backdrop is the colour the transparent pixels carry (a light digit cut out of a
+    black background keeps its dark anti-aliased edges: it belongs on black), unless the
+    strokes are that colour too: a canvas export is dark strokes on transparent black, on
+    which they would vanish. Then it is the opposite of the strokes (white behind dark).
     """
-    opaque = alpha > 0.5
-    dark_strokes = not opaque.any() or float(luminance[opaque].mean()) < 128
-    backdrop = 255.0 if dark_strokes else 0.0
+    opaque, clear = alpha > 0.5, alpha <= 0.5
+    if not opaque.any():
+        return luminance * alpha  # nothing drawn: blank, reported as such later
+    strokes = float(np.average(luminance, weights=alpha))
+    backdrop = 255.0 if strokes < 128 else 0.0
+    if clear.any():
+        underneath = median(luminance[clear])
+        if abs(strokes - underneath) >= MIN_CONTRAST:
+            backdrop = underneath
     return luminance * alpha + backdrop * (1 - alpha)
 
 
 def reduced(picture: "Image") -> "Image":
-    """Shrunk by a whole factor (block averages) until the longest side is <= WORKING_SIDE."""
+    """Shrunk by a whole factor (block averages) until the longest side is <= WORKING_SIDE.
+
+    A band of rows at a time: Pillow reduces RGBA and LA through a premultiplied copy of the
+    whole image, which would double the memory a large picture takes. Bands start on block
+    boundaries, so the result is the same as reducing the whole image at once.
+    """
+    from PIL import Image
+
     factor = math.ceil(max(picture.size) / WORKING_SIDE)
-    return picture.reduce(factor) if factor > 1 else picture
+    if factor == 1:
+        return picture
+    width, height = picture.size
+    result = Image.new(picture.mode, (math.ceil(width / factor), math.ceil(height / factor)))
+    band = BAND_BLOCKS * factor
+    for top in range(0, height, band):
+        strip = picture.crop((0, top, width, min(height, top + band))).reduce(factor)
+        result.paste(strip, (0, top // factor))
+    return result
+
+
+def shrunk_16bit(picture: "Image") -> "Image":
+    """`reduced` for 16-bit images, which Pillow can resize by area but not `reduce`."""
+    from PIL import Image
+
+    factor = math.ceil(max(picture.size) / WORKING_SIDE)
+    if factor == 1:
+        return picture
+    size = (math.ceil(picture.width / factor), math.ceil(picture.height / factor))
+    return picture.resize(size, Image.Resampling.BOX)
 
 
 def mnist_format(grey: np.ndarray) -> np.ndarray:
@@ -78,11 +114,16 @@ def mnist_format(grey: np.ndarray) -> np.ndarray:
     ink = ink_on_black(grey)
     if ink.shape == (IMAGE_SIZE, IMAGE_SIZE) and is_mnist_digit(ink):
         return ink.astype(np.uint8)  # already MNIST: unchanged, pixel for pixel
-    peak = float(ink.max(initial=0))
-    if peak < MIN_CONTRAST:
-        raise InputError("no digit found (the image is blank or has almost no contrast)")
+    if is_blank(ink):
+        raise InputError(BLANK)
+    peak = float(ink.max())
     ink = np.where(ink < INK_FLOOR * peak, 0, ink).astype(np.float32)
     return centre_of_mass_placed(fit_box(crop_to_ink(ink)))
+
+
+def is_blank(ink: np.ndarray) -> bool:
+    """Whether a digit image (light on a background of 0) has no ink worth reading."""
+    return float(ink.max(initial=0)) < MIN_CONTRAST
 
 
 def ink_on_black(grey: np.ndarray) -> np.ndarray:

@@ -9,13 +9,9 @@ from PIL import Image
 from mnist_edge.core.errors import InputError
 from mnist_edge.runtime import Predictor
 from mnist_edge.runtime.preprocess import centre_of_mass, to_mnist
+from tests.wild_digits import light_cut_out
 
 SIMILAR = 0.8  # pixel correlation with the original digit; a one-pixel shift costs ~0.1
-
-
-@pytest.fixture(scope="module")
-def predictor() -> Predictor:
-    return Predictor()
 
 
 def looks_like(result: np.ndarray, original: np.ndarray, predictor: Predictor) -> bool:
@@ -38,10 +34,13 @@ def big_dark_digit(digit: np.ndarray, side: int = 200, canvas: int = 400, top=20
     return paper
 
 
-def test_mnist_test_images_pass_through_unchanged(x_test):
+@pytest.mark.slow
+@pytest.mark.parametrize("split", ["x_train", "x_test"])
+def test_all_70000_mnist_images_pass_through_unchanged(mnist, split):
+    images = getattr(mnist, split)
     changed = [
         i
-        for i, image in enumerate(x_test)
+        for i, image in enumerate(images)
         if not np.array_equal(to_mnist(Image.fromarray(image)), image)
     ]
     assert changed == []
@@ -80,6 +79,18 @@ def test_transparent_canvas_with_white_strokes(x_test, predictor):
     alpha = np.asarray(Image.fromarray(x_test[7]).resize((140, 140)))
     rgba = np.dstack([np.full((140, 140, 3), 255, np.uint8), alpha])
     result = to_mnist(Image.fromarray(rgba))
+    assert looks_like(result, x_test[7], predictor)
+
+
+@pytest.mark.parametrize("palette", [False, True])
+def test_light_digit_cut_out_of_black_keeps_its_polarity(x_test, predictor, palette):
+    """A light digit whose anti-aliased edges are dark but opaque, on transparent black (RGBA,
+    or a palette with a transparent index): composited on black, not read as an outline."""
+    ink = np.asarray(Image.fromarray(x_test[7]).resize((140, 140), Image.Resampling.BILINEAR))
+    picture = light_cut_out(ink / 255, 230, palette)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    result = to_mnist(Image.open(io.BytesIO(buffer.getvalue())))
     assert looks_like(result, x_test[7], predictor)
 
 

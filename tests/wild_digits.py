@@ -1,16 +1,30 @@
 """Digits that are not in MNIST format, made from the MNIST test split with a fixed seed.
 
 Each is a test digit drawn larger, off-centre, on a bigger canvas, in either polarity, on
-grey paper with noise, and saved as PNG (grey or colour), RGBA with a transparent
-background, or JPEG: what people actually feed a digit model.
+grey paper with noise, and saved as PNG (grey or colour), as dark strokes on a transparent
+background (a canvas export), as a light digit cut out of a dark background (RGBA or a
+palette with a transparent index), or as JPEG: what people actually feed a digit model.
 """
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-KINDS = ("png-grey", "png-colour", "png-transparent", "jpeg")
+from mnist_edge.runtime import Predictor
+from mnist_edge.runtime.preprocess import to_mnist
+
+COUNT = 2400  # digits from the test split, 400 of each kind
+
+KINDS = (
+    "png-grey",
+    "png-colour",
+    "png-transparent",
+    "png-light-transparent",
+    "png-palette-transparent",
+    "jpeg",
+)
 
 
 def wild_digit(image: np.ndarray, rng: np.random.Generator, kind: str) -> Image.Image:
@@ -23,10 +37,12 @@ def wild_digit(image: np.ndarray, rng: np.random.Generator, kind: str) -> Image.
     canvas = np.zeros((canvas_side, canvas_side), dtype=np.float32)
     top, left = rng.integers(0, canvas_side - size + 1, size=2)
     canvas[top : top + size, left : left + size] = ink
-    if kind == "png-transparent":
+    if kind == "png-transparent":  # a canvas export: dark strokes, anti-aliased by alpha
         alpha = (canvas * 255).astype(np.uint8)
-        strokes = np.zeros((*canvas.shape, 3), dtype=np.uint8)  # dark strokes
+        strokes = np.zeros((*canvas.shape, 3), dtype=np.uint8)
         return Image.fromarray(np.dstack([strokes, alpha]))
+    if kind in ("png-light-transparent", "png-palette-transparent"):
+        return light_cut_out(canvas, rng.uniform(190, 255), palette=kind.startswith("png-pal"))
     dark_on_light = rng.random() < 0.5
     paper = rng.uniform(170, 255) if dark_on_light else rng.uniform(0, 70)
     pen = rng.uniform(0, 60) if dark_on_light else rng.uniform(190, 255)
@@ -43,6 +59,20 @@ def wild_digit(image: np.ndarray, rng: np.random.Generator, kind: str) -> Image.
     return Image.open(io.BytesIO(buffer.getvalue()))
 
 
+def light_cut_out(canvas: np.ndarray, pen: float, palette: bool) -> Image.Image:
+    """A light digit cut out of a black background: every pixel that is not pure black stays
+    opaque, so the anti-aliased edges are dark, fully opaque strokes around the light ones.
+    As RGBA, or as a palette image whose black index is transparent."""
+    grey = np.rint(pen * canvas).astype(np.uint8)
+    if palette:
+        picture = Image.fromarray(grey).convert("P")  # a grey palette, index = grey level
+        picture.putpalette([level for level in range(256) for _ in range(3)])
+        picture.info["transparency"] = 0
+        return picture
+    alpha = np.where(grey > 0, 255, 0).astype(np.uint8)
+    return Image.fromarray(np.dstack([grey, grey, grey, alpha]))
+
+
 def wild_set(images: np.ndarray, count: int, seed: int = 0) -> list[tuple[int, str, Image.Image]]:
     """(index into images, kind, picture) for `count` digits picked with a fixed seed."""
     rng = np.random.default_rng(seed)
@@ -51,3 +81,39 @@ def wild_set(images: np.ndarray, count: int, seed: int = 0) -> list[tuple[int, s
         (int(i), KINDS[n % len(KINDS)], wild_digit(images[i], rng, KINDS[n % len(KINDS)]))
         for n, i in enumerate(picks)
     ]
+
+
+@dataclass(frozen=True)
+class WildScore:
+    """How well the shipped preprocessing reads the wild set, and the baselines."""
+
+    accuracy: float  # wild digits through the runtime's preprocessing
+    mnist_form: float  # the same digits as MNIST gave them
+    plain_resize: float  # the wild digits resized to 28x28, nothing else
+    by_kind: dict[str, float]
+
+
+def saved_and_reopened(picture: Image.Image) -> Image.Image:
+    """Through a real file encoding, as users' files arrive."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG" if picture.format == "JPEG" else "PNG")
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+def wild_score(
+    predictor: Predictor, images: np.ndarray, labels: np.ndarray, count: int = COUNT
+) -> WildScore:
+    wild = wild_set(images, count, seed=0)
+    truth = labels[[index for index, _, _ in wild]]
+    kinds = np.array([kind for _, kind, _ in wild])
+    made = np.stack([to_mnist(saved_and_reopened(picture)) for _, _, picture in wild])
+    correct = predictor.predict(made).argmax(axis=1) == truth
+    clean = predictor.predict(images[[index for index, _, _ in wild]]).argmax(axis=1)
+    naive = np.stack([np.asarray(picture.convert("L").resize((28, 28))) for _, _, picture in wild])
+    naive_correct = predictor.predict(naive).argmax(axis=1) == truth
+    return WildScore(
+        accuracy=float(correct.mean()),
+        mnist_form=float((clean == truth).mean()),
+        plain_resize=float(naive_correct.mean()),
+        by_kind={kind: float(correct[kinds == kind].mean()) for kind in KINDS},
+    )

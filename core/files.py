@@ -1,0 +1,59 @@
+"""Opening inputs safely, hashing and writing files: one way to do each, for every layer."""
+
+import errno
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+from mnist_edge.core.errors import InputError
+
+KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def open_regular(path: Path | str) -> BinaryIO:
+    """The file opened for reading, or InputError when it is missing or not a regular file.
+
+    Opened without blocking, then checked: opening a FIFO or a device named `x.png` would
+    otherwise wait forever for a writer (and Ctrl-C could not stop the decoding thread).
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        raise InputError(open_problem(error)) from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        kind = KINDS.get(stat.S_IFMT(mode), "not a file")
+        raise InputError(f"not a regular file ({kind})")
+    return os.fdopen(descriptor, "rb")
+
+
+def open_problem(error: OSError) -> str:
+    """What an OSError from opening a file means, in a few words."""
+    if error.errno == errno.ENOENT:
+        return "no such file or directory"
+    if error.errno == errno.EISDIR:
+        return "not a regular file (a directory)"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return f"cannot open ({error.strerror or error})"
+
+
+def sha256_file(path: Path) -> str:
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def write_json(path: Path, payload: object) -> Path:
+    """Strict JSON (NaN and infinity refused), indented, with a final newline."""
+    path.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    return path
