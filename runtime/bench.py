@@ -21,9 +21,11 @@ MIN_SECONDS = 0.5  # each throughput figure times at least this long
 FOLDER_FILES = 10_000
 
 
-def latency_us(call: Callable[[], object], runs: int = LATENCY_RUNS) -> dict[str, float]:
+def latency_us(
+    call: Callable[[], object], runs: int = LATENCY_RUNS, warmup: int = 200
+) -> dict[str, float]:
     """Median and 99th percentile of one call, in microseconds."""
-    for _ in range(min(200, runs)):  # warm caches, thread pools and allocators
+    for _ in range(min(warmup, runs)):  # warm caches, thread pools and allocators
         call()
     samples = []
     for _ in range(runs):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mnist_edge.core.contract import NUM_CLASSES
-from mnist_edge.runtime.pipeline import Prediction
+from mnist_edge.runtime.records import Prediction
 
 MISTAKES_KEPT = 36  # the most confident wrong predictions kept for the mistakes picture
 

@@ -1,18 +1,8 @@
 """What a model file says about itself: contract, labels, training metrics, versions."""
 
-import hashlib
-from pathlib import Path
-
 from mnist_edge.core import contract
+from mnist_edge.core.files import sha256_file
 from mnist_edge.runtime.predictor import Predictor
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def describe(predictor: Predictor) -> dict[str, object]:
@@ -21,7 +11,7 @@ def describe(predictor: Predictor) -> dict[str, object]:
     path = predictor.model_path
     return {
         "path": str(path),
-        "sha256": file_sha256(path),
+        "sha256": sha256_file(path),
         "bytes": path.stat().st_size,
         "input": {
             "name": predictor.input.name,
@@ -35,6 +25,7 @@ def describe(predictor: Predictor) -> dict[str, object]:
         },
         "labels": list(predictor.labels),
         "input_contract": meta.get(contract.META_INPUT),
+        "output_contract": meta.get(contract.META_OUTPUT),
         "preprocessing": meta.get(contract.META_PREPROCESSING),
         "training": meta.get(contract.META_TRAINING),
         "quantization": meta.get(contract.META_QUANTIZATION),

@@ -8,81 +8,21 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mnist_edge.core.errors import InputError
-from mnist_edge.runtime.arrays import checked_pixels
-from mnist_edge.runtime.images import open_image
-from mnist_edge.runtime.predictor import CHUNK, Predictor
-from mnist_edge.runtime.preprocess import to_mnist
-from mnist_edge.runtime.sources import (
-    ArrayFile,
-    Failed,
-    ImageFile,
-    Source,
-    expand,
-    read_array_file,
-)
+from mnist_edge.runtime.decode import array_items, decode_image
+from mnist_edge.runtime.images import pixel_count
+from mnist_edge.runtime.predictor import Predictor
+from mnist_edge.runtime.records import Item, Prediction
+from mnist_edge.runtime.sources import ArrayFile, Failed, ImageFile, Source, expand
 
 DEFAULT_BATCH = 256
 GROUP = 16  # image files decoded per thread-pool task
 SMALL_IMAGE = 100 * 100  # pixels: up to this, one decoding thread is fastest
-
-
-@dataclass(frozen=True)
-class Item:
-    """One input, decoded to MNIST format (image) or not (error)."""
-
-    source: str
-    image: np.ndarray | None  # uint8 (28, 28)
-    error: str | None = None
-    label: int | None = None  # the true digit, when the input comes with one
-
-
-@dataclass(frozen=True)
-class Prediction:
-    source: str
-    probabilities: np.ndarray | None  # float32 (10,)
-    error: str | None = None
-    label: int | None = None  # the true digit, when known
-    image: np.ndarray | None = None  # uint8 (28, 28): what the model saw
-
-    @property
-    def digit(self) -> int:
-        return int(np.argmax(self.probabilities))
-
-
-def decode_image(source: ImageFile) -> Item:
-    """Open and preprocess one image file; any failure becomes the item's error."""
-    name = str(source.path)
-    try:
-        return Item(name, to_mnist(open_image(source.path)), label=source.label)
-    except InputError as error:
-        return Item(name, None, str(error), source.label)
-    except Exception as error:  # never let one odd file stop the batch
-        message = f"cannot preprocess image ({type(error).__name__}: {error})"
-        return Item(name, None, message, source.label)
-
-
-def array_items(source: ArrayFile) -> Iterator[Item]:
-    """One item per image of an array file, read one chunk at a time."""
-    name = str(source.path)
-    try:
-        array = read_array_file(source.path, source.labels)
-    except InputError as error:
-        yield Item(name, None, str(error))
-        return
-    for start in range(0, len(array.images), CHUNK):
-        chunk = np.asarray(array.images[start : start + CHUNK])
-        pixels, problems = checked_pixels(chunk)
-        for offset, problem in enumerate(problems):
-            index = start + offset
-            label = None if array.labels is None else int(array.labels[index])
-            image = None if problem else pixels[offset]
-            yield Item(f"{name}#{index}", image, problem, label)
+MAX_WORKERS = 4  # decoding threads at most, by default
+NOT_FINITE = "the model gave non-finite probabilities (NaN or infinity)"
 
 
 def decode_images(sources: list[ImageFile]) -> list[Item]:
@@ -96,14 +36,7 @@ def decode_workers(first: Path) -> int:
     contend (2 cores, 28x28 PNGs: 1 thread ~5,000 files/s, 2 threads ~2,600); larger ones
     spend it in C, which runs in parallel (300x300 PNGs: 420 against 680 files/s).
     """
-    from PIL import Image
-
-    try:
-        with Image.open(first) as image:
-            pixels = image.width * image.height
-    except Exception:  # the file's own error is reported when it is decoded
-        pixels = 0
-    return 1 if pixels <= SMALL_IMAGE else min(4, os.cpu_count() or 1)
+    return 1 if pixel_count(first) <= SMALL_IMAGE else min(MAX_WORKERS, os.cpu_count() or 1)
 
 
 def decoded(
@@ -155,17 +88,28 @@ def predicted(predictor: Predictor, items: Iterable[Item], batch_size: int) -> I
     for item in items:
         window.append(item)
         if len(window) >= batch_size:
-            yield from _run_window(predictor, window)
+            yield from predict_window(predictor, window)
             window = []
-    yield from _run_window(predictor, window)
+    yield from predict_window(predictor, window)
 
 
-def _run_window(predictor: Predictor, window: list[Item]) -> Iterator[Prediction]:
+def predict_window(predictor: Predictor, window: list[Item]) -> Iterator[Prediction]:
+    """One model call for the decoded items of `window`; a prediction for every item."""
     images = [item.image for item in window if item.image is not None]
     probabilities = iter(predictor.predict_uint8(np.stack(images)) if images else ())
     for item in window:
-        row = next(probabilities) if item.image is not None else None
-        yield Prediction(item.source, row, item.error, item.label, item.image)
+        if item.image is None:
+            yield Prediction(item.source, None, item.error, item.label)
+            continue
+        row = next(probabilities)
+        finite = bool(np.isfinite(row).all())
+        yield Prediction(
+            item.source,
+            row if finite else None,
+            None if finite else NOT_FINITE,
+            item.label,
+            item.image,
+        )
 
 
 def predict_paths(

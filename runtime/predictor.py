@@ -13,6 +13,8 @@ from mnist_edge.core.contract import (
     decode_metadata,
 )
 from mnist_edge.core.errors import InputError, ModelError
+from mnist_edge.core.files import open_regular
+from mnist_edge.core.text import one_line, printable
 from mnist_edge.runtime.arrays import as_image_batch, checked_pixels
 
 MODELS = Path(__file__).parent / "models"
@@ -20,6 +22,8 @@ DEFAULT_MODEL = "mnist-mlp.onnx"
 DEFAULT_INT8_MODEL = "mnist-mlp.int8.onnx"
 CHUNK = 1024  # images per onnxruntime call for large inputs; the float32 copy the model makes
 # of a chunk (3 MiB) stays in cache: 4096 was ~20% slower at 10,000 images
+MAX_MODEL_BYTES = 256 * 2**20  # a digit model is kilobytes to a few megabytes
+ORT_ERRORS_ONLY = 3  # onnxruntime's log severity: its warnings would reach stderr in colour
 
 
 def default_model_path(int8: bool = False) -> Path:
@@ -38,27 +42,29 @@ class Predictor:
         import onnxruntime
 
         self.model_path = Path(model_path) if model_path is not None else default_model_path()
-        if not self.model_path.is_file():
-            raise ModelError(f"{self.model_path}: no such model file")
+        name = printable(str(self.model_path))
+        try:
+            model_bytes = _read_model(self.model_path)
+        except InputError as error:
+            raise ModelError(f"{name}: {error}") from None
         options = onnxruntime.SessionOptions()
+        options.log_severity_level = ORT_ERRORS_ONLY
         if threads is not None:
             if threads < 1:
                 raise ValueError("threads must be at least 1")
             options.intra_op_num_threads = threads
         try:
             self._session = onnxruntime.InferenceSession(
-                str(self.model_path), options, providers=["CPUExecutionProvider"]
+                model_bytes, options, providers=["CPUExecutionProvider"]
             )
         except Exception as error:  # onnxruntime raises its own types for bad files
-            reason = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
-            raise ModelError(f"{self.model_path}: not a loadable ONNX model ({reason})") from None
+            reason = one_line(str(error).strip().split("\n")[0]) or type(error).__name__
+            raise ModelError(f"{name}: not a loadable ONNX model ({reason})") from None
         inputs = [_spec(arg) for arg in self._session.get_inputs()]
         outputs = [_spec(arg) for arg in self._session.get_outputs()]
         problems = contract_problems(inputs, outputs)
         if problems:
-            raise ModelError(f"{self.model_path}: not an mnist-edge model: {'; '.join(problems)}")
+            raise ModelError(f"{name}: not an mnist-edge model: {'; '.join(problems)}")
         self.input = inputs[0]
         self.output = outputs[0]
         raw = self._session.get_modelmeta().custom_metadata_map
@@ -66,7 +72,7 @@ class Predictor:
         labels = self.metadata.get(META_LABELS, list(LABELS))
         self.labels = tuple(str(label) for label in labels)
         if len(self.labels) != NUM_CLASSES:
-            raise ModelError(f"{self.model_path}: metadata lists {len(self.labels)} labels, not 10")
+            raise ModelError(f"{name}: metadata lists {len(self.labels)} labels, not 10")
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """float32 probabilities (N, 10) for images (N, 28, 28): uint8, or float in [0, 1].
@@ -101,6 +107,16 @@ class Predictor:
         if len(batch) == 0:
             return np.empty((0, NUM_CLASSES), dtype=np.float32)
         return self._session.run([self.output.name], {self.input.name: batch})[0]
+
+
+def _read_model(path: Path) -> bytes:
+    """The model file's bytes (read once: the session is built from them, not from a path
+    that a FIFO or a device could stand behind)."""
+    with open_regular(path) as stream:
+        if stream.seek(0, 2) > MAX_MODEL_BYTES:
+            raise InputError(f"larger than {MAX_MODEL_BYTES // 2**20} MiB; not an mnist-edge model")
+        stream.seek(0)
+        return stream.read()
 
 
 def _spec(arg) -> TensorSpec:

@@ -1,35 +1,15 @@
 """Writing predictions as they come: a readable table, JSON lines, or CSV."""
 
 import csv
-import json
 import sys
 from typing import TextIO
 
 import numpy as np
 
 from mnist_edge.core.contract import NUM_CLASSES
-from mnist_edge.runtime.pipeline import Prediction
+from mnist_edge.runtime.records import Prediction, dumps, record
 
 BAR_WIDTH = 20
-DECIMALS = 6  # probabilities are float32; six decimals is all they honestly carry here
-
-
-def record(prediction: Prediction, top_k: int = 0) -> dict[str, object]:
-    """The JSON-able record of one prediction: the jsonl and csv contract."""
-    if prediction.error is not None:
-        return {"source": prediction.source, "error": prediction.error}
-    probabilities = np.round(prediction.probabilities.astype(np.float64), DECIMALS)
-    digit = prediction.digit
-    result: dict[str, object] = {
-        "source": prediction.source,
-        "label": digit,
-        "probability": float(probabilities[digit]),
-        "probabilities": probabilities.tolist(),
-    }
-    if top_k:
-        best = np.argsort(-prediction.probabilities, kind="stable")[:top_k]
-        result["top_k"] = [{"label": int(d), "probability": float(probabilities[d])} for d in best]
-    return result
 
 
 class TableWriter:
@@ -62,7 +42,7 @@ class JsonlWriter:
         self.top_k = top_k
 
     def write(self, prediction: Prediction) -> None:
-        self.stream.write(json.dumps(record(prediction, self.top_k)) + "\n")
+        self.stream.write(dumps(record(prediction, self.top_k)) + "\n")
 
 
 class CsvWriter:

@@ -1,11 +1,14 @@
-"""What the user names on the command line, expanded into inputs: one per image.
+"""What the user names on the command line, expanded into sources: image files, array files,
+and inputs that failed before any decoding.
 
-Image files, folders of them (`--recursive` for sub-folders), `.npy`/`.npz` arrays and IDX
-files. An array file holds many images; each becomes its own input, named `file#index`.
-Expansion is lazy, so a folder of a million files is never listed in memory at once.
+Folders yield the files they hold (`recursive` for sub-folders, walked without recursion so
+that no depth can overflow the stack). Expansion is lazy: a folder of a million files is
+never listed in memory at once. Labels (`labels.csv` in a folder, labels in or beside an
+array file) are read only when asked for: `evaluate` and `show` need them, `predict` not.
 """
 
 import csv
+import io
 import itertools
 import os
 from collections.abc import Iterator
@@ -14,14 +17,25 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_edge.core.arrayfiles import (
+    StoredArray,
+    looks_like_idx,
+    npz_names,
+    open_idx,
+    open_npy,
+    open_npz_member,
+)
+from mnist_edge.core.contract import IMAGE_SIZE, NUM_CLASSES
 from mnist_edge.core.errors import InputError
-from mnist_edge.core.idx import looks_like_idx, read_idx
-from mnist_edge.runtime.arrays import as_image_batch
+from mnist_edge.core.files import open_problem, open_regular
+from mnist_edge.core.text import printable
+from mnist_edge.runtime.arrays import image_count
 from mnist_edge.runtime.images import is_image_name
 
 ARRAY_SUFFIXES = (".npy", ".npz")
-SORTED_LIMIT = 10_000  # folders up to this size are read in name order
+SORTED_LIMIT = 10_000  # folders of up to this many entries are read in name order
 LABELS_FILE = "labels.csv"  # optional, in a folder of images: file,label
+MAX_LABELS_BYTES = 64 * 2**20  # a million rows of long names fit
 NPZ_PAIRS = (("x_test", "y_test"), ("images", "labels"), ("x", "y"))
 
 
@@ -34,12 +48,13 @@ class ImageFile:
 @dataclass(frozen=True)
 class ArrayFile:
     path: Path
-    labels: Path | None = None  # labels for its images (IDX or .npy), when not found beside it
+    labels: Path | None = None  # labels for its images (IDX or .npy), if not found beside it
+    labelled: bool = False  # whether to read its labels at all
 
 
 @dataclass(frozen=True)
 class Failed:
-    source: str
+    source: str  # printable
     error: str
 
 
@@ -48,159 +63,221 @@ Source = ImageFile | ArrayFile | Failed
 
 @dataclass(frozen=True)
 class ImageArray:
-    """The images of an array file, (N, 28, 28), with their labels when the file has them."""
+    """The images of an array file, read in blocks, with their labels when asked for."""
 
-    images: np.ndarray
+    stored: StoredArray
+    count: int
     labels: np.ndarray | None
 
+    def blocks(self, rows: int) -> Iterator[np.ndarray]:
+        """(n, 28, 28) blocks of at most `rows` images, in order."""
+        if self.stored.shape == (IMAGE_SIZE, IMAGE_SIZE):
+            yield self.stored.read()[np.newaxis]
+            return
+        for block in self.stored.blocks(rows):
+            yield block.reshape(len(block), IMAGE_SIZE, IMAGE_SIZE)
 
-def expand(paths: list[Path], recursive: bool = False) -> Iterator[Source]:
-    """The inputs named by `paths`, in order; folders yield the files they hold, sorted."""
+
+def expand(paths: list[Path], recursive: bool = False, labelled: bool = False) -> Iterator[Source]:
+    """The sources named by `paths`, in order; folders yield the files they hold, sorted."""
+    labels = LabelsBeside(labelled)
     for path in paths:
         if path.is_dir():
-            yield from _walk(path, recursive)
-        elif path.exists():
-            yield classify(path)
+            yield from _walk(path, recursive, labels)
+        elif os.path.lexists(path):
+            yield classify(path, labels)
         else:
-            yield Failed(str(path), "no such file or directory")
+            yield Failed(printable(str(path)), "no such file or directory")
 
 
 def labelled(data: Path, labels: Path | None = None) -> Iterator[Source]:
-    """The inputs of a labelled set: a folder (all of it, with its labels.csv files), or an
+    """The sources of a labelled set: a folder (all of it, with its labels.csv files), or an
     array file, its labels in it, beside it, or in `labels`."""
     if labels is not None:
-        yield ArrayFile(data, labels)
-    elif data.is_dir():
-        yield from expand([data], recursive=True)
+        yield ArrayFile(data, labels, labelled=True)
     else:
-        yield classify(data)
+        yield from expand([data], recursive=True, labelled=True)
 
 
-def classify(path: Path, label: int | None = None) -> ImageFile | ArrayFile:
+def classify(path: Path, labels: "LabelsBeside | None" = None) -> ImageFile | ArrayFile | Failed:
     """An array file by its name (.npy, .npz, IDX); anything else is tried as an image."""
+    labels = labels or LabelsBeside(False)
     if path.suffix.lower() in ARRAY_SUFFIXES or looks_like_idx(path):
-        return ArrayFile(path)
-    return ImageFile(path, label)
+        return ArrayFile(path, labelled=labels.wanted)
+    return labels.image(path)
 
 
 def is_input_name(path: Path) -> bool:
     return is_image_name(path) or path.suffix.lower() in ARRAY_SUFFIXES or looks_like_idx(path)
 
 
-def _walk(folder: Path, recursive: bool) -> Iterator[Source]:
+class LabelsBeside:
+    """The labels.csv of each folder, read once per run when labels are wanted."""
+
+    def __init__(self, wanted: bool) -> None:
+        self.wanted = wanted
+        self._folders: dict[Path, dict[str, str] | str] = {}
+
+    def image(self, path: Path) -> ImageFile | Failed:
+        """The image file with its label, or Failed when labels.csv gives a bad one."""
+        if not self.wanted:
+            return ImageFile(path)
+        labels = self.folder(path.parent)
+        value = labels.get(path.name) if isinstance(labels, dict) else None
+        if value is None:
+            return ImageFile(path)
+        try:
+            return ImageFile(path, parse_label(value))
+        except InputError as error:
+            return Failed(printable(str(path)), f"{LABELS_FILE}: {error}")
+
+    def folder(self, folder: Path) -> dict[str, str] | str:
+        """file -> label text from the folder's labels.csv ({} without one; a str: why not)."""
+        if folder not in self._folders:
+            path = folder / LABELS_FILE
+            self._folders[folder] = read_labels(path) if os.path.lexists(path) else {}
+        return self._folders[folder]
+
+    def problem(self, folder: Path) -> Failed | None:
+        labels = self.folder(folder) if self.wanted else {}
+        return (
+            Failed(printable(str(folder / LABELS_FILE)), labels)
+            if isinstance(labels, str)
+            else None
+        )
+
+
+def read_labels(path: Path) -> dict[str, str] | str:
+    """file -> label text from a labels.csv (columns file,label; a header row is optional), or
+    what is wrong with the file. Read as file names are (UTF-8, other bytes kept as they are),
+    so a Latin-1 file still matches the names it was written for."""
+    try:
+        with open_regular(path) as stream:
+            if stream.seek(0, os.SEEK_END) > MAX_LABELS_BYTES:
+                return f"larger than {MAX_LABELS_BYTES // 2**20} MiB; not read"
+            stream.seek(0)
+            text = io.TextIOWrapper(stream, "utf-8", errors="surrogateescape", newline="")
+            rows = list(csv.reader(text))
+    except (InputError, OSError, csv.Error) as error:
+        return f"cannot read ({error})"
+    labels = {}
+    for row in rows:
+        if len(row) >= 2 and row[1].strip().lower() != "label":
+            labels[row[0].strip()] = row[1].strip()
+    return labels
+
+
+def parse_label(text: str) -> int:
+    if len(text) == 1 and text.isdigit() and text.isascii():
+        return int(text)
+    raise InputError(f"label {printable(text)!r} is not a digit 0-9")
+
+
+def read_array_file(source: ArrayFile) -> ImageArray:
+    """The images of an .npy, .npz or IDX file (and their labels, when the source wants
+    them). Headers and limits are checked here; no image data is read yet."""
+    path = source.path
+    stored, labels = _images_and_labels(path)
+    count = image_count(stored.shape, stored.dtype)
+    if count == 0:
+        raise InputError(f"holds no images (shape {stored.shape})")
+    if not source.labelled:
+        return ImageArray(stored, count, None)
+    if source.labels is not None:
+        try:
+            labels = _open_labels(source.labels)
+        except InputError as error:
+            raise InputError(f"labels file {printable(str(source.labels))}: {error}") from None
+    return ImageArray(stored, count, None if labels is None else checked_labels(labels, count))
+
+
+def checked_labels(labels: StoredArray, count: int) -> np.ndarray:
+    """One digit 0-9 per image, as integers, or InputError saying what is wrong."""
+    if labels.dtype.kind not in "ui":
+        raise InputError(f"labels are {labels.dtype}, not integers 0-9")
+    if labels.shape != (count,):
+        raise InputError(f"labels of shape {labels.shape} do not match {count:,} images")
+    values = labels.read()
+    bad = np.flatnonzero((values < 0) | (values >= NUM_CLASSES))
+    if bad.size:
+        raise InputError(f"label {values[bad[0]]} of image {bad[0]} is not a digit 0-9")
+    return values
+
+
+def _images_and_labels(path: Path) -> tuple[StoredArray, StoredArray | None]:
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return open_npy(path), None
+    if suffix == ".npz":
+        return _npz_images(path)
+    return open_idx(path), _idx_labels_beside(path)
+
+
+def _npz_images(path: Path) -> tuple[StoredArray, StoredArray | None]:
+    names = npz_names(path)
+    for images, labels in NPZ_PAIRS:
+        if images in names:
+            return open_npz_member(path, images), (
+                open_npz_member(path, labels) if labels in names else None
+            )
+    if len(names) == 1:
+        return open_npz_member(path, names[0]), None
+    listed = ", ".join(printable(name) for name in names[:10]) or "no arrays"
+    raise InputError(f"has {listed}; expected one array, or x_test (Keras MNIST layout) or images")
+
+
+def _open_labels(path: Path) -> StoredArray:
+    return open_npy(path) if path.suffix.lower() == ".npy" else open_idx(path)
+
+
+def _idx_labels_beside(images_path: Path) -> StoredArray | None:
+    """The IDX labels beside an images file (t10k-images-idx3 -> t10k-labels-idx1)."""
+    name = images_path.name
+    if "images-idx3" not in name:
+        return None
+    labels_path = images_path.with_name(name.replace("images-idx3", "labels-idx1"))
+    return open_idx(labels_path) if labels_path.exists() else None
+
+
+def _walk(root: Path, recursive: bool, labels: LabelsBeside) -> Iterator[Source]:
+    """Depth first, each folder in name order; an explicit stack instead of recursion."""
+    stack = [_listing(root, recursive, labels)]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+        elif isinstance(entry, Path):
+            stack.append(_listing(entry, recursive, labels))
+        else:
+            yield entry
+
+
+def _listing(folder: Path, recursive: bool, labels: LabelsBeside) -> Iterator[Source | Path]:
+    """A folder's input files as sources, and (when recursive) its sub-folders as paths."""
     try:
         entries = _entries(folder)
     except OSError as error:
-        yield Failed(str(folder), f"cannot list folder ({error.strerror})")
+        yield Failed(printable(str(folder)), f"cannot list folder ({open_problem(error)})")
         return
-    labels = read_labels(folder / LABELS_FILE) if (folder / LABELS_FILE).is_file() else {}
+    problem = labels.problem(folder)
+    if problem is not None:
+        yield problem
     for entry in entries:
         path = Path(entry.path)
         if entry.name.startswith("."):
             continue
         if entry.is_dir(follow_symlinks=False):  # like find: links to folders are not followed
             if recursive:
-                yield from _walk(path, recursive)
+                yield path
         elif is_input_name(path):
-            yield classify(path, labels.get(entry.name))
+            yield classify(path, labels)
 
 
 def _entries(folder: Path) -> Iterator[os.DirEntry]:
     """A folder's entries in name order; past SORTED_LIMIT, in directory order (flat memory)."""
     scan = os.scandir(folder)
-    first = list(itertools.islice(scan, SORTED_LIMIT))
-    if len(first) < SORTED_LIMIT:
+    first = list(itertools.islice(scan, SORTED_LIMIT + 1))
+    if len(first) <= SORTED_LIMIT:
         scan.close()
         return iter(sorted(first, key=lambda entry: entry.name))
     return itertools.chain(first, scan)
-
-
-def read_labels(path: Path) -> dict[str, int]:
-    """file -> label from a `labels.csv` (columns file,label; a header row is optional)."""
-    labels = {}
-    with open(path, newline="") as stream:
-        for row in csv.reader(stream):
-            if len(row) >= 2 and row[1].strip().isdigit():
-                labels[row[0].strip()] = int(row[1])
-    return labels
-
-
-def read_array_file(path: Path, labels: Path | None = None) -> ImageArray:
-    """Images (and labels) from .npy, .npz or IDX; never unpickles. Raises InputError."""
-    array = _read_images(path)
-    if labels is not None:
-        array = ImageArray(array.images, _read_labels_array(labels))
-    if array.labels is not None and array.labels.shape != (len(array.images),):
-        raise InputError(
-            f"labels of shape {array.labels.shape} do not match {len(array.images)} images"
-        )
-    return array
-
-
-def _read_images(path: Path) -> ImageArray:
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".npy":
-            return ImageArray(as_image_batch(_load_npy(path)), None)
-        if suffix == ".npz":
-            return _read_npz(path)
-        return ImageArray(as_image_batch(read_idx(path)), idx_labels(path))
-    except ValueError as error:
-        if isinstance(error, InputError):
-            raise
-        if "pickle" in str(error):
-            raise InputError(
-                "holds pickled objects; refused (arrays are never unpickled)"
-            ) from None
-        raise InputError(f"not a readable {suffix or 'array'} file ({error})") from None
-    except (OSError, EOFError) as error:
-        raise InputError(f"cannot read ({error})") from None
-
-
-def _load_npy(path: Path) -> np.ndarray:
-    """The array, memory-mapped; refused from its header alone when it holds Python objects."""
-    with open(path, "rb") as stream:
-        version = np.lib.format.read_magic(stream)
-        read_header = (
-            np.lib.format.read_array_header_1_0
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
-        )
-        _, _, dtype = read_header(stream)
-    if dtype.hasobject:
-        raise InputError("holds pickled Python objects; refused (arrays are never unpickled)")
-    return np.load(path, mmap_mode="r", allow_pickle=False)
-
-
-def _read_labels_array(path: Path) -> np.ndarray:
-    try:
-        labels = np.asarray(_load_npy(path) if path.suffix.lower() == ".npy" else read_idx(path))
-    except (ValueError, OSError) as error:
-        raise InputError(f"labels file {path}: {error}") from None
-    if labels.dtype.kind not in "ui" or labels.size and not 0 <= labels.min() <= labels.max() <= 9:
-        raise InputError(f"labels file {path}: expected integers 0-9")
-    return labels
-
-
-def _read_npz(path: Path) -> ImageArray:
-    with np.load(path, allow_pickle=False) as npz:
-        keys = npz.files
-        for images_key, labels_key in NPZ_PAIRS:
-            if images_key in keys:
-                labels = npz[labels_key] if labels_key in keys else None
-                return ImageArray(as_image_batch(npz[images_key]), labels)
-        if len(keys) == 1:
-            return ImageArray(as_image_batch(npz[keys[0]]), None)
-    names = ", ".join(keys) or "no arrays"
-    raise InputError(f"has {names}; expected one array, or x_test (Keras MNIST layout) or images")
-
-
-def idx_labels(images_path: Path) -> np.ndarray | None:
-    """Labels from the IDX file beside an images file (t10k-images-idx3 -> t10k-labels-idx1)."""
-    name = images_path.name
-    if "images-idx3" not in name:
-        return None
-    labels_path = images_path.with_name(name.replace("images-idx3", "labels-idx1"))
-    if not labels_path.exists():
-        return None
-    return np.asarray(read_idx(labels_path))

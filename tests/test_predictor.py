@@ -14,11 +14,6 @@ from mnist_edge.runtime.predictor import CHUNK
 EXACT = 0.0  # uint8 and tutorial floats reach the model as the same pixels
 
 
-@pytest.fixture(scope="module")
-def predictor() -> Predictor:
-    return Predictor()
-
-
 def test_default_is_the_shipped_model(predictor):
     assert predictor.model_path == default_model_path()
     assert predictor.labels == tuple("0123456789")
@@ -90,8 +85,16 @@ def test_uint8_input_is_not_copied(predictor, x_test, monkeypatch):
 
 
 def test_missing_model_file(tmp_path):
-    with pytest.raises(ModelError, match="no such model file"):
+    with pytest.raises(ModelError, match="nope.onnx: no such file or directory"):
         Predictor(tmp_path / "nope.onnx")
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"), [("/dev/null", "a character device"), ("/", "a directory")]
+)
+def test_model_that_is_not_a_regular_file(path, kind):
+    with pytest.raises(ModelError, match=f"not a regular file \\({kind}\\)"):
+        Predictor(path)
 
 
 def test_not_an_onnx_file(tmp_path):
@@ -109,7 +112,9 @@ def wrong_model(path, input_type, input_shape, output_shape) -> None:
         [helper.make_tensor_value_info("x", input_type, input_shape)],
         [helper.make_tensor_value_info("y", input_type, output_shape)],
     )
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    onnx.save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), path
+    )
 
 
 @pytest.mark.parametrize(

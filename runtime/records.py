@@ -1,0 +1,62 @@
+"""What the inference path hands on: decoded inputs, predictions, and the record contract.
+
+`record()` is the one place where a prediction becomes the JSON object that `predict
+--format jsonl`, CSV, the service and the cluster engine all give.
+"""
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+DECIMALS = 6  # probabilities are float32; six decimals is all they honestly carry here
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input, decoded to MNIST format (image) or not (error)."""
+
+    source: str  # printable name: a file, or file#index for an image inside an array file
+    image: np.ndarray | None  # uint8 (28, 28)
+    error: str | None = None  # one line
+    label: int | None = None  # the true digit, when the input comes with one
+
+
+@dataclass(frozen=True)
+class Prediction:
+    source: str
+    probabilities: np.ndarray | None  # float32 (10,)
+    error: str | None = None
+    label: int | None = None  # the true digit, when known
+    image: np.ndarray | None = None  # uint8 (28, 28): what the model saw
+
+    @property
+    def digit(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+def has_error(prediction: Prediction) -> bool:
+    return prediction.error is not None
+
+
+def record(prediction: Prediction, top_k: int = 0) -> dict[str, object]:
+    """The JSON-able record of one prediction: the jsonl and csv contract."""
+    if prediction.error is not None:
+        return {"source": prediction.source, "error": prediction.error}
+    probabilities = np.round(prediction.probabilities.astype(np.float64), DECIMALS)
+    digit = prediction.digit
+    result: dict[str, object] = {
+        "source": prediction.source,
+        "label": digit,
+        "probability": float(probabilities[digit]),
+        "probabilities": probabilities.tolist(),
+    }
+    if top_k:
+        best = np.argsort(-prediction.probabilities, kind="stable")[:top_k]
+        result["top_k"] = [{"label": int(d), "probability": float(probabilities[d])} for d in best]
+    return result
+
+
+def dumps(payload: object, indent: int | None = None) -> str:
+    """Strict JSON: NaN and infinity are refused, never written as invalid JSON."""
+    return json.dumps(payload, indent=indent, allow_nan=False)
