@@ -1,20 +1,60 @@
-"""How commands talk to the user: results on stdout, one-line problems on stderr."""
+"""How commands talk to the user: results on stdout, one-line problems on stderr, and exit
+codes that say what happened.
 
+Exit codes: 0 every input was predicted; 1 some input (or the model) could not be used;
+2 a usage error; 3 the results could not be written (disk full, I/O error); 141 the reader
+of standard output went away (`| head`), as for any Unix filter (128 + SIGPIPE).
+"""
+
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from typing import NoReturn
 
 import typer
 
+from mnist_edge.core.text import printable
+
 PROGRAM = "mnist-edge"
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_WRITE = 3
+EXIT_CLOSED_PIPE = 141
 
 
 def warn(message: str) -> None:
     """One line on stderr, prefixed with the program name (after what stdout holds so far)."""
-    sys.stdout.flush()
-    print(f"{PROGRAM}: {message}", file=sys.stderr, flush=True)
+    with contextlib.suppress(OSError):  # a closed stdout is handled where results are written
+        sys.stdout.flush()
+    print(f"{PROGRAM}: {printable(message)}", file=sys.stderr, flush=True)
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Report a problem in one line and end the command with `code` (no traceback)."""
     warn(f"error: {message}")
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def writing_results() -> Iterator[None]:
+    """Around everything a command writes to stdout: a reader that left ends the command
+    quietly (141); a failed write (a full disk) ends it with one line (3)."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+        raise typer.Exit(EXIT_CLOSED_PIPE) from None
+    except OSError as error:
+        if error.filename is not None:  # not a write to stdout
+            raise
+        _drop_stdout()
+        fail(f"cannot write the results ({error.strerror or error})", EXIT_WRITE)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -1,4 +1,4 @@
-"""Drawing primitives shared by the pictures: fonts, colours, pixelated enlargement, text."""
+"""What every picture shares: colours, text sizes, spacing, and the drawing primitives."""
 
 import functools
 from typing import TYPE_CHECKING
@@ -13,9 +13,20 @@ BACKGROUND = (255, 255, 255)
 INK = (30, 30, 30)
 MUTED = (110, 110, 110)
 BAR = (150, 165, 190)  # an ordinary probability bar
-PREDICTED = (31, 119, 180)  # the predicted digit's bar when the truth is unknown
+PREDICTED = (31, 119, 180)  # the predicted digit when the truth is unknown; right answers
 RIGHT = (44, 160, 44)  # the predicted digit's bar when it is the true digit
-WRONG = (214, 39, 40)  # the predicted digit's bar when it is not
+WRONG = (214, 39, 40)  # the predicted digit's bar when it is not; mistakes
+
+# Text sizes, in pixels
+TITLE = 22
+HEADING = 18
+LABEL = 16
+TEXT = 14
+SMALL = 11
+TINY = 10
+
+MARGIN = 24  # between panels and around the picture
+GAP = 12  # between a thing and its caption
 
 
 @functools.cache
@@ -64,3 +75,8 @@ def centred_text(
     draw: "ImageDraw.ImageDraw", centre: tuple[float, float], text: str, size: int, fill=INK
 ) -> None:
     draw.text(centre, text, font=font(size), fill=fill, anchor="mm")
+
+
+def mixed(colour: tuple[int, int, int], strength: float) -> tuple[int, int, int]:
+    """White blended towards `colour`: 0 is white, 1 is the colour itself."""
+    return tuple(round(255 + (c - 255) * strength) for c in colour)

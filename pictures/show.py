@@ -6,47 +6,50 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mnist_edge.core.contract import IMAGE_SIZE, NUM_CLASSES
 from mnist_edge.core.errors import InputError
+from mnist_edge.core.text import printable
 from mnist_edge.pictures.drawing import (
     BACKGROUND,
     BAR,
+    GAP,
     INK,
+    LABEL,
+    MARGIN,
     MUTED,
     PREDICTED,
     RIGHT,
+    SMALL,
+    TEXT,
+    TITLE,
     WRONG,
     centred_text,
     enlarged,
     fitted,
 )
-from mnist_edge.runtime.arrays import checked_pixels
-from mnist_edge.runtime.images import open_image
-from mnist_edge.runtime.preprocess import to_mnist
-from mnist_edge.runtime.sources import (
-    LABELS_FILE,
-    ArrayFile,
-    classify,
-    read_array_file,
-    read_labels,
-)
+from mnist_edge.runtime.decode import array_items, read_image
+from mnist_edge.runtime.sources import ArrayFile, Failed, LabelsBeside, classify, read_array_file
 
 if TYPE_CHECKING:
+    from PIL import ImageDraw
     from PIL.Image import Image
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom
-PANEL = 280  # each panel is 280x280: the 28x28 model input at 10x
-SCALE = PANEL // 28
-MARGIN = 24
-TITLE_HEIGHT = 56
-CAPTION_HEIGHT = 40
-BAR_SLOT = PANEL // 10
+SCALE = 10  # the 28x28 model input drawn at 10x: each panel is 280x280
+PANEL = IMAGE_SIZE * SCALE
+HEADER = 56  # the verdict and the input's name
+CAPTION = 40  # under each panel
+BAR_SLOT = PANEL // NUM_CLASSES
+BAR_PADDING = 4  # each side of a bar inside its slot
+BAR_HEADROOM = 18  # above a full bar: room for its percentage
+DIGIT_ROW = 24  # under the bars: the digits 0-9
 
 
 @dataclass(frozen=True)
 class Shown:
     """One input ready to be drawn."""
 
-    source: str  # file, or file#index for an image inside an array file
+    source: str  # printable: a file, or file#index for an image inside an array file
     original: "Image"  # the input as given
     model_input: np.ndarray  # uint8 (28, 28): what the model receives
     label: int | None  # the true digit, when the input comes with one
@@ -62,27 +65,26 @@ class ShowLayout:
 
 
 def load_input(path: Path, index: int | None = None) -> Shown:
-    """The input at `path` (image `index` of an array file), preprocessed as `predict` does."""
+    """The input at `path` (image `index` of an array file), decoded exactly as `predict`
+    decodes it, with its label from the file or a labels.csv beside it. InputError."""
     from PIL import Image
 
-    source = classify(path)
+    source = classify(path, LabelsBeside(wanted=True))
+    if isinstance(source, Failed):
+        raise InputError(source.error)
     if isinstance(source, ArrayFile):
-        array = read_array_file(path)
         position = 0 if index is None else index
-        if not 0 <= position < len(array.images):
-            raise InputError(f"--index {position} is out of range: {len(array.images)} images")
-        pixels, (problem,) = checked_pixels(np.asarray(array.images[position : position + 1]))
-        if problem:
-            raise InputError(problem)
-        model_input = pixels[0]
-        label = None if array.labels is None else int(array.labels[position])
-        return Shown(f"{path}#{position}", Image.fromarray(model_input), model_input, label)
+        item = next(array_items(source, position, position + 1), None)
+        if item is None:
+            count = read_array_file(source).count
+            raise InputError(f"--index {position} is out of range: the file holds {count:,}")
+        if item.error is not None:
+            raise InputError(item.error)
+        return Shown(item.source, Image.fromarray(item.image), item.image, item.label)
     if index is not None:
         raise InputError("--index applies to array files (.npy, .npz, IDX) only")
-    picture = open_image(path)
-    labels_file = path.parent / LABELS_FILE
-    label = read_labels(labels_file).get(path.name) if labels_file.is_file() else None
-    return Shown(str(path), picture, to_mnist(picture), label)
+    picture, model_input = read_image(source.path)
+    return Shown(printable(str(path)), picture, model_input, source.label)
 
 
 def render(shown: Shown, probabilities: np.ndarray) -> tuple["Image", ShowLayout]:
@@ -90,19 +92,13 @@ def render(shown: Shown, probabilities: np.ndarray) -> tuple["Image", ShowLayout
     from PIL import Image, ImageDraw
 
     width = 3 * PANEL + 4 * MARGIN
-    height = TITLE_HEIGHT + PANEL + CAPTION_HEIGHT + MARGIN
+    height = HEADER + PANEL + CAPTION + MARGIN
     canvas = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(canvas)
-    top = TITLE_HEIGHT
-    boxes = [
-        (MARGIN + i * (PANEL + MARGIN), top, MARGIN + i * (PANEL + MARGIN) + PANEL, top + PANEL)
-        for i in range(3)
-    ]
+    boxes = [_panel(i) for i in range(3)]
     original = fitted(shown.original, PANEL)
-    canvas.paste(
-        original,
-        (boxes[0][0] + (PANEL - original.width) // 2, boxes[0][1] + (PANEL - original.height) // 2),
-    )
+    offset = ((PANEL - original.width) // 2, (PANEL - original.height) // 2)
+    canvas.paste(original, (boxes[0][0] + offset[0], boxes[0][1] + offset[1]))
     canvas.paste(enlarged(shown.model_input, SCALE).convert("RGB"), boxes[1][:2])
     for box in boxes[:2]:
         draw.rectangle((box[0] - 1, box[1] - 1, box[2], box[3]), outline=MUTED)
@@ -110,28 +106,36 @@ def render(shown: Shown, probabilities: np.ndarray) -> tuple["Image", ShowLayout
     bars = _bars(draw, boxes[2], probabilities, digit, shown.label)
     captions = ("input as given", "what the model sees (28x28)", "probabilities")
     for box, caption in zip(boxes, captions, strict=True):
-        centred_text(
-            draw, ((box[0] + box[2]) / 2, box[3] + CAPTION_HEIGHT / 2 + 4), caption, 16, MUTED
-        )
+        centre = ((box[0] + box[2]) / 2, box[3] + CAPTION * 0.6)
+        centred_text(draw, centre, caption, LABEL, MUTED)
     verdict = f"predicted {digit} ({float(probabilities[digit]):.1%})"
     if shown.label is not None:
         verdict += f", true {shown.label}" + (" - right" if shown.label == digit else " - WRONG")
-    centred_text(draw, (width / 2, 20), verdict, 22)
-    centred_text(draw, (width / 2, 44), shown.source, 13, MUTED)
+    centred_text(draw, (width / 2, HEADER / 2 - 8), verdict, TITLE)
+    centred_text(draw, (width / 2, HEADER - GAP), shown.source, TEXT - 1, MUTED)
     return canvas, ShowLayout(boxes[0], boxes[1], bars)
 
 
+def _panel(column: int) -> Box:
+    left = MARGIN + column * (PANEL + MARGIN)
+    return (left, HEADER, left + PANEL, HEADER + PANEL)
+
+
 def _bars(
-    draw, box: Box, probabilities: np.ndarray, digit: int, label: int | None
+    draw: "ImageDraw.ImageDraw",
+    box: Box,
+    probabilities: np.ndarray,
+    digit: int,
+    label: int | None,
 ) -> tuple[Box, ...]:
     """Vertical bars for the digits 0-9; the predicted one coloured, the true one marked."""
-    left, top, _, bottom = box
-    baseline = bottom - 24  # room for the digit labels
+    left, top, right, bottom = box
+    baseline = bottom - DIGIT_ROW
     slots = []
     for d, probability in enumerate(probabilities):
-        x0 = left + d * BAR_SLOT + 4
-        x1 = x0 + BAR_SLOT - 8
-        full = (x0, top + 18, x1, baseline)  # probability 1 reaches top + 18
+        x0 = left + d * BAR_SLOT + BAR_PADDING
+        x1 = x0 + BAR_SLOT - 2 * BAR_PADDING
+        full = (x0, top + BAR_HEADROOM, x1, baseline)
         slots.append(full)
         bar_top = baseline - round(float(probability) * (baseline - full[1]))
         colour = BAR
@@ -140,18 +144,14 @@ def _bars(
         if bar_top < baseline:
             draw.rectangle((x0, bar_top, x1, baseline), fill=colour)
         if probability >= 0.01:
-            centred_text(draw, ((x0 + x1) / 2, bar_top - 8), f"{probability:.0%}", 11, MUTED)
+            centred_text(draw, ((x0 + x1) / 2, bar_top - 8), f"{probability:.0%}", SMALL, MUTED)
         is_true = label == d
-        centred_text(
-            draw,
-            ((x0 + x1) / 2, baseline + 12),
-            str(d),
-            16 if is_true else 14,
-            RIGHT if is_true else INK,
-        )
+        size, fill = (LABEL, RIGHT) if is_true else (TEXT, INK)
+        centred_text(draw, ((x0 + x1) / 2, baseline + GAP), str(d), size, fill)
         if is_true:
-            draw.line((x0, baseline + 22, x1, baseline + 22), fill=RIGHT, width=2)
-    draw.line((left, baseline, box[2], baseline), fill=MUTED)
+            underline = baseline + DIGIT_ROW - 2
+            draw.line((x0, underline, x1, underline), fill=RIGHT, width=2)
+    draw.line((left, baseline, right, baseline), fill=MUTED)
     return tuple(slots)
 
 

@@ -1,15 +1,35 @@
-"""Shared fixtures: the real MNIST data and (once per session) a briefly trained model."""
+"""Shared fixtures: the real MNIST data, the shipped model, the CLI run in-process, and
+(once per session) a briefly trained model."""
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mnist_edge.core.mnist import Mnist, load_mnist
+from mnist_edge.runtime import Predictor
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+TENSORFLOW_TESTS = {"test_export.py", "test_model.py", "test_training.py"}
+
+
+def pytest_ignore_collect(collection_path: Path) -> bool:
+    """In an install without the train extra (`make test-floors` sets MNIST_EDGE_RUNTIME_ONLY),
+    the TensorFlow tests cannot even be imported; everywhere else they run."""
+    runtime_only = os.environ.get("MNIST_EDGE_RUNTIME_ONLY") == "1"
+    return runtime_only and collection_path.name in TENSORFLOW_TESTS
+
+
+@dataclass(frozen=True)
+class Run:
+    """One command's outcome, in-process or in a subprocess."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +40,29 @@ def mnist() -> Mnist:
 @pytest.fixture(scope="session")
 def x_test(mnist: Mnist) -> np.ndarray:
     return mnist.x_test
+
+
+@pytest.fixture(scope="session")
+def predictor() -> Predictor:
+    """The shipped model."""
+    return Predictor()
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """Run `mnist-edge ARGS...` in this process (Typer's CliRunner), from the checkout."""
+    from typer.testing import CliRunner
+
+    from mnist_edge.cli.app import app
+
+    def run(*args: str, cwd: Path = ROOT) -> Run:
+        monkeypatch.chdir(cwd)
+        result = CliRunner().invoke(app, [str(arg) for arg in args])
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception  # a traceback is a bug: show it
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
 
 
 @pytest.fixture(scope="session")

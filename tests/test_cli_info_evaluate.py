@@ -1,31 +1,21 @@
 """`mnist-edge info` and `mnist-edge evaluate` on every kind of labelled set."""
 
 import csv
+import hashlib
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from mnist_edge.core.idx import write_idx
+from mnist_edge.core.arrayfiles import write_idx
 from mnist_edge.runtime import default_model_path
-from mnist_edge.runtime.info import file_sha256
-from tests.conftest import ROOT
-
-CLI = str(Path(sys.executable).with_name("mnist-edge"))
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
-
-
-def test_info_describes_the_shipped_model():
-    result = run("info", "--format", "json")
+def test_info_describes_the_shipped_model(cli):
+    result = cli("info", "--format", "json")
     details = json.loads(result.stdout)
     assert details["path"] == str(default_model_path())
-    assert details["sha256"] == file_sha256(default_model_path())
+    assert details["sha256"] == hashlib.sha256(default_model_path().read_bytes()).hexdigest()
     assert details["input"] == {"name": "image", "dtype": "uint8", "shape": ["batch", 28, 28]}
     assert details["output"] == {
         "name": "probabilities",
@@ -35,13 +25,13 @@ def test_info_describes_the_shipped_model():
     assert details["labels"] == list("0123456789")
     assert details["training"]["epochs"] == 8
     assert {"tensorflow", "keras", "tf2onnx", "onnx"} <= set(details["versions"])
-    table = run("info").stdout
+    table = cli("info").stdout
     assert "sha256: " + details["sha256"] in table and "test_accuracy" in table
 
 
-def test_evaluate_npz_equals_what_training_reported():
-    details = json.loads(run("info", "-f", "json").stdout)
-    result = json.loads(run("evaluate", "data/mnist.npz", "--format", "json").stdout)
+def test_evaluate_npz_equals_what_training_reported(cli):
+    details = json.loads(cli("info", "-f", "json").stdout)
+    result = json.loads(cli("evaluate", "data/mnist.npz", "--format", "json").stdout)
     assert result["n"] == 10000
     assert result["accuracy"] == details["training"]["test_accuracy"]
     confusion = np.array(result["confusion"])
@@ -49,19 +39,19 @@ def test_evaluate_npz_equals_what_training_reported():
     assert confusion.sum(axis=1).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
-def test_evaluate_idx_pair(tmp_path, mnist):
+def test_evaluate_idx_pair(cli, tmp_path, mnist):
     images, labels = tmp_path / "t10k-images-idx3-ubyte.gz", tmp_path / "t10k-labels-idx1-ubyte.gz"
     write_idx(images, mnist.x_test[:500])
     write_idx(labels, mnist.y_test[:500])
-    found_beside = json.loads(run("evaluate", str(images), "-f", "json").stdout)
+    found_beside = json.loads(cli("evaluate", str(images), "-f", "json").stdout)
     elsewhere = tmp_path / "elsewhere-labels.idx"
     write_idx(elsewhere, mnist.y_test[:500])
-    given = json.loads(run("evaluate", str(images), str(elsewhere), "-f", "json").stdout)
+    given = json.loads(cli("evaluate", str(images), str(elsewhere), "-f", "json").stdout)
     assert found_beside["n"] == given["n"] == 500
     assert found_beside["accuracy"] == given["accuracy"] > 0.95
 
 
-def test_evaluate_folder_with_labels_csv(tmp_path, mnist):
+def test_evaluate_folder_with_labels_csv(cli, tmp_path, mnist):
     rows = [("file", "label")]
     for index in range(40):
         name = f"digit-{index}.png"
@@ -70,24 +60,43 @@ def test_evaluate_folder_with_labels_csv(tmp_path, mnist):
         rows.append((name, int(mnist.y_test[index])))
     with open(tmp_path / "labels.csv", "w", newline="") as stream:
         csv.writer(stream).writerows(rows)
-    result = run("evaluate", str(tmp_path), "-f", "json")
+    result = cli("evaluate", str(tmp_path), "-f", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["n"] == 40 and report["accuracy"] >= 0.95
-    table = run("evaluate", str(tmp_path)).stdout
+    table = cli("evaluate", str(tmp_path)).stdout
     assert table.startswith("accuracy ") and "precision" in table and "recall" in table
 
 
-def test_evaluate_reports_failures_and_exits_1(tmp_path, mnist):
+def test_evaluate_reports_failures_and_exits_1(cli, tmp_path, mnist):
     Image.fromarray(mnist.x_test[0]).save(tmp_path / "good.png")
     (tmp_path / "bad.png").write_text("nope")
     (tmp_path / "labels.csv").write_text("good.png,7\nbad.png,1\n")
-    result = run("evaluate", str(tmp_path), "-f", "json")
+    result = cli("evaluate", str(tmp_path), "-f", "json")
     assert result.returncode == 1
     assert json.loads(result.stdout)["failed"] == 1 and "bad.png" in result.stderr
 
 
-def test_evaluate_unlabelled_data_is_refused(tmp_path, mnist):
+def test_evaluate_unlabelled_data_is_refused(cli, tmp_path, mnist):
     np.save(tmp_path / "x.npy", mnist.x_test[:10])
-    result = run("evaluate", str(tmp_path / "x.npy"))
+    result = cli("evaluate", str(tmp_path / "x.npy"))
     assert result.returncode == 1 and "no labelled images" in result.stderr
+
+
+def test_evaluate_labels_outside_0_to_9_fail_the_file(cli, tmp_path, mnist):
+    labels = mnist.y_test[:5].copy()
+    labels[3] = 99
+    np.savez(tmp_path / "set.npz", x_test=mnist.x_test[:5], y_test=labels)
+    result = cli("evaluate", tmp_path / "set.npz")
+    assert result.returncode == 1
+    assert "label 99 of image 3 is not a digit 0-9" in result.stderr
+
+
+def test_evaluate_plot_must_be_a_folder(cli, tmp_path):
+    (tmp_path / "a-file").touch()
+    result = cli("evaluate", "data/mnist.npz", "--plot", tmp_path / "a-file")
+    assert result.returncode == 2 and "not a folder" in result.stderr
+
+
+def test_info_json_is_strict(cli):
+    json.loads(cli("info", "-f", "json").stdout, parse_constant=lambda name: 1 / 0)

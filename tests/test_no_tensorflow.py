@@ -5,9 +5,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 TRAINING_ONLY = ("tensorflow", "keras", "tf2onnx", "onnx", "tf_keras")
+RUNTIME_FOLDERS = ("core", "runtime", "pictures", "cli")
 HEAVY_AT_START = ("onnxruntime", "PIL", *TRAINING_ONLY)
 
 # Run the CLI in an interpreter where importing any training-only package raises.
@@ -36,13 +39,16 @@ def imported_modules(path) -> set[str]:
 
 
 def test_no_runtime_file_imports_a_training_package():
+    """Not even lazily: core/, runtime/, pictures/ and cli/ are what a device installs."""
     offenders = {
         str(path.relative_to(ROOT)): sorted(imported_modules(path) & set(TRAINING_ONLY))
-        for path in (ROOT / "runtime").rglob("*.py")
+        for folder in RUNTIME_FOLDERS
+        for path in (ROOT / folder).rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
+@pytest.mark.slow
 def test_predict_runs_with_training_packages_blocked():
     samples = sorted(str(p) for p in (ROOT / "samples").iterdir())
     command = [
@@ -60,6 +66,7 @@ def test_predict_runs_with_training_packages_blocked():
     assert len(result.stdout.splitlines()) == len(samples) + 10000
 
 
+@pytest.mark.slow
 def test_info_and_evaluate_run_with_training_packages_blocked():
     for args in (["info", "-f", "json"], ["evaluate", "data/mnist.npz", "-f", "json"]):
         command = [sys.executable, "-c", BLOCKED_CLI, *args]
@@ -68,6 +75,7 @@ def test_info_and_evaluate_run_with_training_packages_blocked():
         json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_train_and_export_without_the_extra_say_how_to_install():
     """As in a runtime-only install: the training packages cannot be found."""
     not_installed = BLOCKED_CLI.replace(
@@ -90,6 +98,7 @@ def test_train_and_export_without_the_extra_say_how_to_install():
         assert result.stderr.count("\n") == 1 and "pip install 'mnist-edge[train]'" in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_help_imports_nothing_heavy():
     probe = (
         "import sys; from mnist_edge.cli.app import app; "

@@ -1,28 +1,19 @@
 """The pictures show what they claim: checked pixel by pixel, not just "a file was written"."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from mnist_edge.pictures.drawing import BAR, PREDICTED, RIGHT, WRONG
-from mnist_edge.pictures.evaluation import CELL, confusion_picture
+from mnist_edge.pictures.evaluation import AXIS, CELL, HEADER
 from mnist_edge.pictures.show import SCALE, Shown, load_input, render
-from mnist_edge.runtime import Predictor
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.preprocess import to_mnist
 from tests.conftest import ROOT
 
-CLI = str(Path(sys.executable).with_name("mnist-edge"))
 SHOW_SIZE = (936, 400)
-
-
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
 def panel_pixels(picture: Image.Image, box) -> np.ndarray:
@@ -37,13 +28,8 @@ def bar_colour(picture: Image.Image, bar) -> tuple[int, int, int]:
     return picture.getpixel(((bar[0] + bar[2]) // 2, bar[3] - 2))
 
 
-@pytest.fixture(scope="module")
-def predictor() -> Predictor:
-    return Predictor()
-
-
-def test_tutorial_check_shows_a_nine_labelled_nine(tmp_path, x_test):
-    result = run("show", str(ROOT / "data" / "mnist.npz"), "--index", "99", cwd=tmp_path)
+def test_tutorial_check_shows_a_nine_labelled_nine(cli, tmp_path, x_test, predictor):
+    result = cli("show", ROOT / "data" / "mnist.npz", "--index", "99", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     path = tmp_path / result.stdout.strip()
     assert path.name == "mnist-99-show.png"
@@ -52,7 +38,7 @@ def test_tutorial_check_shows_a_nine_labelled_nine(tmp_path, x_test):
         picture.load()
     shown = load_input(ROOT / "data" / "mnist.npz", 99)
     assert shown.label == 9 and np.array_equal(shown.model_input, x_test[99])
-    _, layout = render(shown, Predictor().predict(x_test[99:100])[0])
+    _, layout = render(shown, predictor.predict(x_test[99:100])[0])
     assert np.array_equal(panel_pixels(picture, layout.model_input), x_test[99])
     assert bar_colour(picture, layout.bars[9]) == RIGHT
 
@@ -94,26 +80,58 @@ def test_wrong_prediction_is_drawn_red_and_bars_follow_the_probabilities(x_test)
         (["nowhere.png"], "no such file"),
     ],
 )
-def test_show_errors_are_one_line(args, message, tmp_path):
-    result = run("show", *args, "--output", str(tmp_path / "x.png"))
+def test_show_errors_are_one_line(cli, args, message, tmp_path):
+    result = cli("show", *args, "--output", tmp_path / "x.png")
     assert result.returncode == 1 and message in result.stderr
     assert result.stderr.count("\n") == 1 and not (tmp_path / "x.png").exists()
 
 
-def test_evaluate_plots(tmp_path):
-    result = run("evaluate", "data/mnist.npz", "-f", "json", "--plot", str(tmp_path))
+def test_evaluate_plots(cli, tmp_path):
+    result = cli("evaluate", "data/mnist.npz", "-f", "json", "--plot", tmp_path)
     assert result.returncode == 0, result.stderr
     confusion = np.array(json.loads(result.stdout)["confusion"])
     with Image.open(tmp_path / "confusion.png") as picture:
-        assert picture.size == (90 + 10 * CELL + 30, 96 + 10 * CELL + 60)
-        assert np.array_equal(
-            np.asarray(picture),
-            np.asarray(confusion_picture(confusion, "mnist-mlp.onnx on mnist.npz")),
-        )
-        diagonal = picture.getpixel((90 + CELL // 2 + 5, 96 + 5))  # cell (0, 0), not its text
-        off = picture.getpixel((90 + CELL + CELL // 2 + 5, 96 + 5))  # cell (0, 1)
-        assert sum(diagonal) < sum(off)  # the diagonal is the dark one
+        assert picture.size == (AXIS + 10 * CELL + 24, HEADER + 10 * CELL + 60)
+        grey = np.asarray(picture.convert("L"), dtype=np.float64)
+    # each cell's shade, read away from its centred count: a larger share is a darker cell
+    shade = np.array(
+        [
+            [grey[HEADER + row * CELL + 5, AXIS + col * CELL + 5] for col in range(10)]
+            for row in range(10)
+        ]
+    )
+    share = confusion / confusion.sum(axis=1, keepdims=True)
+    diagonal = np.diag(share).argsort()
+    assert np.all(np.diff(np.diag(shade)[diagonal]) <= 0)  # more right: darker blue
+    assert shade[share == 0].min() == 255  # no image there: a white cell
+    worst = np.unravel_index(np.argmax(share - np.diag(np.diag(share))), share.shape)
+    assert shade[worst] < 255  # the commonest mistake is shaded
     with Image.open(tmp_path / "mistakes.png") as picture:
         mistakes = int(confusion.sum() - np.trace(confusion))
         rows = -(-min(36, mistakes) // 6)
         assert picture.size == (6 * (112 + 24) + 24, rows * (112 + 44) + 60)
+
+
+@pytest.mark.parametrize(
+    ("output", "code", "written"),
+    [
+        ("missing-folder/x.png", 0, "missing-folder/x.png"),
+        ("x.unknownext", 2, None),
+        (".", 0, "mnist-99-show.png"),
+    ],
+)
+def test_show_output_paths(cli, tmp_path, output, code, written):
+    result = cli("show", ROOT / "data" / "mnist.npz", "--index", "99", "-o", output, cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    if written is None:
+        assert "name a .png file" in result.stderr and list(tmp_path.iterdir()) == []
+    else:
+        with Image.open(tmp_path / written) as picture:
+            assert picture.format == "PNG"
+
+
+def test_show_cannot_write(cli, tmp_path):
+    (tmp_path / "a-file").touch()
+    result = cli("show", "samples/mnist-9.png", "-o", tmp_path / "a-file" / "x.png")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "cannot write" in result.stderr

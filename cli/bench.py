@@ -1,0 +1,70 @@
+"""`mnist-edge bench`: the runtime's own speed on this machine."""
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from mnist_edge.cli.console import fail, writing_results
+from mnist_edge.cli.options import (
+    ModelOption,
+    ReportFormat,
+    ReportFormatOption,
+    ThreadsOption,
+    open_predictor,
+)
+
+DATA_HELP = (
+    "Images to time: an MNIST npz (its test split), a folder of the MNIST IDX files, or any "
+    ".npy/.npz/IDX array of 28x28 images. Default: MNIST where `train` finds it."
+)
+
+
+def bench(
+    model: ModelOption = None,
+    int8_model: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Default: the shipped int8 model."),
+    ] = None,
+    threads: ThreadsOption = None,
+    data: Annotated[Path | None, typer.Option(help=DATA_HELP)] = None,
+    files: Annotated[
+        int, typer.Option(min=0, help="PNG files for the end-to-end figure (0: skip it).")
+    ] = 10_000,
+    output_format: ReportFormatOption = ReportFormat.table,
+) -> None:
+    """Batch-1 latency, throughput by batch size, and end-to-end files/s of `predict`."""
+    from mnist_edge.runtime.bench import as_table, run_bench
+    from mnist_edge.runtime.predictor import default_model_path
+    from mnist_edge.runtime.records import dumps
+
+    images = bench_images(data)
+    models = {
+        "float32": open_predictor(model, threads),
+        "int8": open_predictor(int8_model or default_model_path(int8=True), threads),
+    }
+    result = run_bench(models, images, files)
+    result["threads"] = threads
+    with writing_results():
+        print(
+            dumps(result, indent=2)
+            if output_format == ReportFormat.json
+            else as_table(result, threads)
+        )
+
+
+def bench_images(data: Path | None) -> np.ndarray:
+    """uint8 (N, 28, 28) images from --data, or one line and exit 1 saying what to pass."""
+    from mnist_edge.core.errors import DataError, InputError
+    from mnist_edge.core.mnist import load_mnist
+    from mnist_edge.runtime.arrays import to_uint8
+    from mnist_edge.runtime.sources import ArrayFile, read_array_file
+
+    try:
+        if data is None or data.is_dir():
+            return load_mnist(data).x_test
+        array = read_array_file(ArrayFile(data))
+        return to_uint8(np.concatenate(list(array.blocks(array.count))))
+    except (DataError, InputError) as error:
+        fail(f"{data}: {error}" if data is not None else str(error))

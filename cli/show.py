@@ -1,0 +1,59 @@
+"""`mnist-edge show`: the tutorial's closing plot, for any input."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mnist_edge.cli.console import EXIT_USAGE, fail, writing_results
+from mnist_edge.cli.options import ModelOption, open_predictor
+from mnist_edge.cli.pictures import save_picture
+
+
+def show(
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT",
+            help="An image file, or an array file (.npy, .npz, IDX).",
+            show_default=False,
+        ),
+    ],
+    index: Annotated[
+        int | None, typer.Option(min=0, help="Which image of an array file. Default: 0.")
+    ] = None,
+    model: ModelOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="PNG file (or folder) to write. Default: <input>-show.png here.",
+        ),
+    ] = None,
+) -> None:
+    """Draw an input as given, the 28x28 image the model sees, and the ten probabilities."""
+    from mnist_edge.core.errors import InputError
+    from mnist_edge.pictures.show import default_output, load_input, render
+
+    path = output_path(output, default_output(input_path, index))
+    predictor = open_predictor(model)
+    try:
+        shown = load_input(input_path, index)
+    except InputError as error:
+        fail(f"{input_path}: {error}")
+    picture, _ = render(shown, predictor.predict_uint8(shown.model_input[None])[0])
+    save_picture(picture, path)
+    with writing_results():
+        print(path)
+
+
+def output_path(output: Path | None, default: Path) -> Path:
+    """--output as given, inside it when it is a folder; a usage error unless it is a PNG."""
+    if output is None:
+        return default
+    if output.is_dir():
+        return output / default.name
+    if output.suffix.lower() != ".png":
+        fail(f"--output {output}: pictures are written as PNG; name a .png file", EXIT_USAGE)
+    return output
