@@ -8,8 +8,8 @@ ratio of two medians taken minutes apart.
 import statistics
 from dataclasses import dataclass
 
-from backends import KERAS_PREDICT, NUMPY_FLOOR
-from processes import CLI_PROCESS, KERAS_PROCESS
+from benchmarks.backends import KERAS_PREDICT, NUMPY_FLOOR
+from benchmarks.processes import CLI_PROCESS, KERAS_PROCESS
 
 Key = tuple[str, str]  # (row, column): (engine or process, what was measured)
 Sample = dict[Key, float]  # one repeat's figures

@@ -5,7 +5,7 @@ each time. "Cold" means a new interpreter with the OS file cache warm: the calle
 untimed run first, because dropping the page cache needs root and would disturb the machine.
 """
 
-import shutil
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,22 +32,24 @@ sys.exit(code)
 PYTHON_PROCESS = "python -c pass (runtime venv)"
 CLI_PROCESS = "mnist-edge predict one.png"
 KERAS_PROCESS = "Keras script (train venv)"
-# What `pip install` needs from the checkout; venvs, data and build output stay behind
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "train", "export", "runtime")
 
 
 @dataclass(frozen=True)
 class ProcessRun:
     seconds: float  # wall time from spawn to exit
     max_rss_mb: float  # peak resident memory of the command, in 10^6 bytes
+    returncode: int = 0
 
 
-def run_process(command: list[str]) -> ProcessRun:
-    """Wall time and max RSS of `command` in a fresh process; RuntimeError if it fails.
+def measure_process(
+    command: list[str], stdout: Path | None = None, timeout: float | None = None
+) -> ProcessRun:
+    """Wall time, peak RSS and exit code of `command` in a fresh process (its stdout into
+    `stdout`, else discarded; stderr discarded). subprocess.TimeoutExpired past `timeout`.
 
     The command is started by a small parent (GNU time, else a bare Python) because Linux
-    carries the parent's peak RSS over fork and exec: spawned straight from this process,
-    which holds TensorFlow, every command would report this process's 1 GB.
+    carries the parent's peak RSS over fork and exec: spawned straight from a process that
+    holds TensorFlow (or pytest), every command would report that process's memory.
     """
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder, "rusage")
@@ -55,16 +57,26 @@ def run_process(command: list[str]) -> ProcessRun:
             wrapped = [str(TIME), "--format", "%M", "--output", str(report), *command]
         else:
             wrapped = [sys.executable, "-c", RUSAGE_OF_CHILD, str(report), *command]
-        started = time.perf_counter()
-        result = subprocess.run(wrapped, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-        if result.returncode != 0:
-            tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
-            raise RuntimeError(f"{' '.join(command)} exited {result.returncode}: {tail}")
+        with open(stdout or os.devnull, "wb") as sink:
+            started = time.perf_counter()
+            code = subprocess.run(
+                wrapped, stdout=sink, stderr=subprocess.DEVNULL, timeout=timeout
+            ).returncode
+            seconds = time.perf_counter() - started
         fields = report.read_text().split()
-    if len(fields) > 1:  # the Python parent timed the command itself, without its own start-up
-        seconds = float(fields[1])
-    return ProcessRun(seconds, int(fields[0]) * 1024 / MB)  # both report KiB
+    if TIME.exists():  # "[Command exited with non-zero status N] KiB"
+        max_rss_kib = int(fields[-1])
+    else:  # the Python parent timed the command itself, without its own start-up
+        max_rss_kib, seconds = int(fields[0]), float(fields[1])
+    return ProcessRun(seconds, max_rss_kib * 1024 / MB, code)
+
+
+def run_process(command: list[str]) -> ProcessRun:
+    """measure_process, for commands that must succeed: RuntimeError when one does not."""
+    run = measure_process(command)
+    if run.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {run.returncode}")
+    return run
 
 
 def cold_start_commands(runtime_venv: Path, keras_model: Path, image: Path) -> dict[str, list[str]]:
@@ -79,18 +91,14 @@ def cold_start_commands(runtime_venv: Path, keras_model: Path, image: Path) -> d
 
 @contextmanager
 def runtime_venv(project: Path) -> Iterator[Path]:
-    """A fresh venv holding `pip install <project>` with no extras; deleted on exit."""
+    """A fresh venv holding the project's wheel with no extras; deleted on exit."""
     with tempfile.TemporaryDirectory(prefix="mnist-edge-bench-") as folder:
-        source, venv = Path(folder, "source"), Path(folder, "venv")
-        # pip builds in the source tree (build/, *.egg-info): build a copy, not the checkout
-        for name in SOURCES:
-            if (project / name).is_dir():
-                shutil.copytree(project / name, source / name, ignore=_caches)
-            elif (project / name).is_file():
-                source.mkdir(exist_ok=True)
-                shutil.copy2(project / name, source / name)
+        wheels, venv = Path(folder, "wheels"), Path(folder, "venv")
+        pip = [sys.executable, "-m", "pip", "--quiet"]
+        _check_call([*pip, "wheel", "--no-deps", "--wheel-dir", str(wheels), str(project)])
         _check_call([sys.executable, "-m", "venv", str(venv)])
-        _check_call([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(source)])
+        (wheel,) = wheels.glob("*.whl")
+        _check_call([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)])
         yield venv
 
 
@@ -115,10 +123,6 @@ def installed_versions(python: Path | str, distributions: tuple[str, ...]) -> di
         [str(python), "-c", script, *distributions], capture_output=True, text=True, check=True
     ).stdout
     return dict(line.split(" ", 1) for line in output.splitlines())
-
-
-def _caches(folder: str, names: list[str]) -> list[str]:
-    return [name for name in names if name == "__pycache__"]
 
 
 def _check_call(command: list[str]) -> None:

@@ -4,8 +4,8 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from backends import FLOPS_PER_IMAGE
-from figures import (
+from benchmarks.backends import FLOPS_PER_IMAGE
+from benchmarks.figures import (
     FILES,
     FILES_PER_SECOND,
     FOLDER,
@@ -21,9 +21,8 @@ from figures import (
     vs_floor,
     vs_keras,
 )
-from processes import MB
-from targets import verdicts
-
+from benchmarks.processes import MB
+from benchmarks.targets import verdicts
 from mnist_edge.runtime.bench import LATENCY_RUNS
 
 NOISY = 0.10  # figures whose repeats spread wider than ±10% are counted as noisy
@@ -52,7 +51,7 @@ def render(results: Results) -> str:
             [
                 _header(results),
                 _machine(results),
-                "## Targets\n\n" + _targets(results),
+                "## Targets\n\n" + targets_table(results),
                 "## In-process, on the 10,000 MNIST test images\n\n" + _engines(results),
                 "## Ratios (taken within each repeat, then the median)\n\n" + _ratios(results),
                 "## Whole processes\n\n" + _processes(results),
@@ -92,7 +91,8 @@ def _machine(results: Results) -> str:
     return "\n".join(lines)
 
 
-def _targets(results: Results) -> str:
+def targets_table(results: Results) -> str:
+    """Each target of the issue, what was measured, and whether it was met."""
     rows = [
         [verdict.target, verdict.measured, "yes" if verdict.met else "**no**"]
         for verdict in verdicts(results.figures, results.sizes, results.batches)

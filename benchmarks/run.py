@@ -1,6 +1,6 @@
 """`make bench`: every engine on the same 10,000 MNIST test images, start-up, memory, sizes.
 
-Usage: python benchmarks/run.py --output BENCHMARKS.md --repeats 3
+Usage: python -m benchmarks.run --output BENCHMARKS.md --repeats 3
 Needs the train extra (TensorFlow, Keras) and a trained model (build/model/model.keras);
 builds a throw-away runtime-only venv with pip for the start-up and install-size figures.
 """
@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from backends import Backend, Images, all_backends, max_differences
-from figures import (
+
+from benchmarks.backends import Backend, Images, all_backends, max_differences
+from benchmarks.figures import (
     FILES,
     FILES_PER_SECOND,
     FOLDER,
@@ -29,16 +30,15 @@ from figures import (
     per_second,
     summarise,
 )
-from processes import (
+from benchmarks.processes import (
     cold_start_commands,
     disk_bytes,
     installed_versions,
     run_process,
     runtime_venv,
 )
-from report import Results, render
-from sections import write_section
-
+from benchmarks.report import Results, render, targets_table
+from benchmarks.sections import write_section
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.export.run import load_keras
 from mnist_edge.runtime.bench import (
@@ -65,6 +65,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--output", type=Path, default=Path("BENCHMARKS.md"), help="Default: BENCHMARKS.md."
+    )
+    parser.add_argument(
+        "--readme", type=Path, default=PROJECT / "README.md", help="Default: README.md."
     )
     parser.add_argument(
         "--repeats", type=int, default=3, help="Runs of everything; medians reported. Default: 3."
@@ -178,10 +181,11 @@ def main() -> None:
                 "runtime venv": installed_versions(venv / "bin" / "python", RUNTIME_DISTRIBUTIONS),
                 "NumPy's BLAS (the floor)": _blas(),
             },
-            command=" ".join(["python benchmarks/run.py", *sys.argv[1:]]),
+            command=" ".join(["python -m benchmarks.run", *sys.argv[1:]]),
             load=(load_before, os.getloadavg()[0]),
         )
     write_section(args.output, "engines", render(results))
+    write_section(args.readme, "bench-targets", targets_table(results))
     _progress(f"wrote {args.output}")
 
 

@@ -6,8 +6,8 @@ fail whenever the shared machine is busy.
 
 from dataclasses import dataclass
 
-from backends import ONNX_FLOAT32
-from figures import (
+from benchmarks.backends import ONNX_FLOAT32
+from benchmarks.figures import (
     FILES,
     FILES_PER_SECOND,
     FOLDER,
@@ -20,7 +20,7 @@ from figures import (
     vs_floor,
     vs_keras,
 )
-from processes import CLI_PROCESS, MB
+from benchmarks.processes import CLI_PROCESS, MB
 
 FLOOR_RATIO = 0.95  # onnxruntime float32 vs NumPy floor, batch >= 1024
 KERAS_RATIO = 10  # onnxruntime float32 vs Keras model.predict, batch >= 1024

@@ -55,8 +55,15 @@ def wrap_in_contract(proto: onnx.ModelProto) -> onnx.ModelProto:
     )
     graph.ClearField("value_info")  # intermediate shapes named by tf2onnx; re-inferred below
     graph.name = GRAPH_NAME
-    used_domains = {node.domain for node in graph.node}
-    kept = [op for op in proto.opset_import if op.domain in used_domains | {""}]
+    keep_used_opsets(proto)
+    return onnx.shape_inference.infer_shapes(proto, strict_mode=True)
+
+
+def keep_used_opsets(proto: onnx.ModelProto) -> None:
+    """Drop the opset imports no node uses: converters and quantizers declare many (ai.onnx.ml
+    5, com.microsoft, ...), and an older onnxruntime refuses a model that merely names an
+    opset newer than it knows."""
+    used = {node.domain for node in proto.graph.node} | {""}
+    kept = [opset for opset in proto.opset_import if opset.domain in used]
     proto.ClearField("opset_import")
     proto.opset_import.extend(kept)
-    return onnx.shape_inference.infer_shapes(proto, strict_mode=True)

@@ -11,7 +11,7 @@ import tensorflow as tf
 import tf2onnx
 
 from mnist_edge.core import contract
-from mnist_edge.runtime.info import file_sha256
+from mnist_edge.core.files import sha256_file
 
 
 def training_metrics(keras_path: Path, test_accuracy: float) -> dict[str, object]:
@@ -36,7 +36,7 @@ def build_metadata(keras_path: Path, test_accuracy: float) -> dict[str, str]:
         contract.META_OUTPUT: contract.OUTPUT_CONTRACT,
         contract.META_PREPROCESSING: contract.PREPROCESSING,
         contract.META_TRAINING: training_metrics(keras_path, test_accuracy),
-        contract.META_SOURCE_SHA256: file_sha256(keras_path),
+        contract.META_SOURCE_SHA256: sha256_file(keras_path),
         contract.META_VERSIONS: {
             "tensorflow": tf.__version__,
             "keras": keras.__version__,

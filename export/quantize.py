@@ -15,6 +15,7 @@ from onnxruntime.quantization import (
 )
 
 from mnist_edge.core.contract import INPUT_NAME, META_QUANTIZATION
+from mnist_edge.export.convert import keep_used_opsets
 from mnist_edge.export.metadata import set_metadata
 
 CALIBRATION_IMAGES = 1000  # training images, never test images
@@ -58,6 +59,7 @@ def quantize_int8(float_model: onnx.ModelProto, calibration: np.ndarray) -> onnx
             activation_type=QuantType.QUInt8,
         )
         int8_model = onnx.load(quantized)
+    keep_used_opsets(int8_model)
     method = {
         "weights": "int8, per output channel",
         "activations": "uint8, static (calibrated min/max)",

@@ -1,6 +1,5 @@
 """The export job: Keras model -> checked ONNX model (+ int8) -> parity.json."""
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ import onnx
 
 from mnist_edge.core.contract import OPSET, OUTPUT_NAME
 from mnist_edge.core.errors import ModelError
+from mnist_edge.core.files import write_json
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.export.convert import keras_to_onnx
 from mnist_edge.export.metadata import build_metadata, set_metadata
@@ -91,7 +91,7 @@ def export_model(
             path.unlink(missing_ok=True)
         raise
     finally:
-        _write_json(parity_path, summary)
+        write_json(parity_path, summary)
     return ExportResult(output, int8_path(output) if int8 else None, parity_path, summary)
 
 
@@ -143,7 +143,3 @@ def _write_atomically(path: Path, payload: bytes) -> None:
     partial = path.with_name(f".{path.name}.partial")
     partial.write_bytes(payload)
     os.replace(partial, path)
-
-
-def _write_json(path: Path, payload: object) -> None:
-    path.write_text(json.dumps(payload, indent=2) + "\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_edge.core.idx import write_idx
+from mnist_edge.core.arrayfiles import write_idx
 
 # name -> a fragment of the expected error (None: predicted). Array files list their records.
 EXPECTED = {

@@ -6,6 +6,8 @@ import pytest
 from mnist_edge.train.config import TrainConfig
 from mnist_edge.train.model import build_model
 
+pytestmark = pytest.mark.slow  # TensorFlow
+
 TUTORIAL_PARAMETERS = 784 * 256 + 256 + 256 * 10 + 10  # 203,530
 
 

@@ -12,6 +12,8 @@ from mnist_edge.train.config import TrainConfig
 from mnist_edge.train.fit import train_model
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # TensorFlow
+
 DATA = ROOT / "data" / "mnist.npz"
 TARGET_ACCURACY = 0.975  # the tutorial's recipe gives about 0.979
 

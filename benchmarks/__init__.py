@@ -1,0 +1,1 @@
+"""`make bench` and the other benchmark targets: figures for BENCHMARKS.md."""
