@@ -6,10 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME_VENV := .venv-runtime
+FLOORS_VENV := .venv-floors
 SEED := 0
 BENCH_REPEATS ?= 5
+SHIPPED_KERAS := build/model/model.keras
 
-.PHONY: demo test lint model samples pictures bench runtime-check clean
+.PHONY: demo test check lint fuzz model samples pictures readme docs bench runtime-check \
+	test-floors clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,25 +26,37 @@ demo: $(STAMP)
 	$(BIN)/mnist-edge predict --model artifacts/model.onnx samples/
 	$(BIN)/mnist-edge show data/mnist.npz --index 99 --model artifacts/model.onnx --output artifacts/show-mnist-99.png
 
-test: $(STAMP)
-	$(BIN)/ruff check .
+# The whole suite, as CI runs it.
+test: lint
 	$(BIN)/python -m pytest
+
+# The fast loop: lint, and every test that needs neither TensorFlow nor a subprocess (< 60 s).
+check: lint
+	$(BIN)/python -m pytest -m "not slow" -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# A long fuzzing campaign of the inference path (make test runs a few hundred examples).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz.py -q
+
+# The tutorial's model trained with the shipped seed (what the shipped ONNX model came from).
+$(SHIPPED_KERAS): | $(STAMP)
+	$(BIN)/mnist-edge train --seed $(SEED) --output $(dir $@)
+
 # Regenerate the default model shipped inside the runtime package.
-model: $(STAMP)
-	$(BIN)/mnist-edge train --seed $(SEED) --output build/model
-	$(BIN)/mnist-edge export --model build/model/model.keras --output build/model/model.onnx --int8
+model: $(SHIPPED_KERAS)
+	$(BIN)/mnist-edge export --model $< --output build/model/model.onnx --int8
 	cp build/model/model.onnx runtime/models/mnist-mlp.onnx
 	cp build/model/model.int8.onnx runtime/models/mnist-mlp.int8.onnx
 
-# BENCHMARKS.md: every engine on the same images, start-up, memory, install sizes. Needs the
-# train extra and build/model/model.keras (`make model`); builds a throw-away runtime-only venv.
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py --output BENCHMARKS.md --repeats $(BENCH_REPEATS)
+# BENCHMARKS.md: every engine on the same images, start-up, memory, install sizes. Builds a
+# throw-away runtime-only venv with pip.
+bench: $(STAMP) $(SHIPPED_KERAS)
+	$(BIN)/python -m benchmarks.run --output BENCHMARKS.md --repeats $(BENCH_REPEATS) \
+		--keras-model $(SHIPPED_KERAS)
 
 # The base install (no extras) in a separate environment, from a built wheel: no TensorFlow.
 runtime-check:
@@ -52,15 +67,30 @@ runtime-check:
 	$(RUNTIME_VENV)/bin/python -m pip install --quiet build/wheel/mnist_edge-*.whl
 	cd /tmp && $(CURDIR)/$(RUNTIME_VENV)/bin/python $(CURDIR)/tests/check_runtime_install.py
 
-# The README's pictures, from the shipped model.
+# The runtime at the oldest releases pyproject.toml allows (.ci/floors.txt), fast tests only.
+test-floors:
+	rm -rf $(FLOORS_VENV)
+	$(PYTHON) -m venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS_VENV)/bin/python -m pip install --quiet -c .ci/floors.txt -e '.[dev]' onnx
+	$(FLOORS_VENV)/bin/python -m pip list 2>/dev/null | grep -iE '^(numpy|onnxruntime|pillow|typer) '
+	MNIST_EDGE_RUNTIME_ONLY=1 $(FLOORS_VENV)/bin/python -m pytest -m "not slow" -q -p no:cacheprovider
+
+# The README's pictures and generated figures, from the shipped model.
+docs: pictures readme
+
 pictures: $(STAMP)
 	$(BIN)/mnist-edge show data/mnist.npz --index 99 --output docs/show-mnist-99.png
 	$(BIN)/mnist-edge show samples/drawn-5.jpg --output docs/show-drawn-5.png
 	$(BIN)/mnist-edge evaluate data/mnist.npz --plot docs
+
+readme: $(STAMP)
+	$(BIN)/python -m benchmarks.readme README.md
 
 # Regenerate the sample images from the MNIST test split.
 samples: $(STAMP)
 	$(BIN)/python tests/make_samples.py samples
 
 clean:
-	rm -rf $(VENV) $(RUNTIME_VENV) build dist artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(RUNTIME_VENV) $(FLOORS_VENV) build dist artifacts .pytest_cache \
+		.ruff_cache .hypothesis

@@ -1,6 +1,5 @@
 """Train the model on MNIST and write the artifacts: model, history, metrics, curves."""
 
-import json
 import platform
 import sys
 import time
@@ -11,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_edge.core.files import write_json
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.train.config import TrainConfig
 from mnist_edge.train.curves import plot_curves
@@ -72,8 +72,8 @@ def save_artifacts(result: TrainResult, output: Path, h5: bool = False) -> dict[
     if h5:
         written["h5"] = output / LEGACY_MODEL_FILE
         result.model.save(written["h5"])
-    written["history"] = _write_json(output / HISTORY_FILE, result.history)
-    written["metrics"] = _write_json(output / METRICS_FILE, result.metrics)
+    written["history"] = write_json(output / HISTORY_FILE, result.history)
+    written["metrics"] = write_json(output / METRICS_FILE, result.metrics)
     written["curves"] = plot_curves(result.history, output / CURVES_FILE)
     return written
 
@@ -85,8 +85,3 @@ def versions() -> dict[str, str]:
         "keras": keras.__version__,
         "numpy": np.__version__,
     }
-
-
-def _write_json(path: Path, payload: object) -> Path:
-    path.write_text(json.dumps(payload, indent=2) + "\n")
-    return path
