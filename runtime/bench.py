@@ -59,7 +59,7 @@ def bench_model(predictor: Predictor, images: np.ndarray) -> dict[str, object]:
     one = np.ascontiguousarray(images[:1])
     return {
         "model": str(predictor.model_path),
-        "bytes": predictor.model_path.stat().st_size,
+        "bytes": len(predictor.model_bytes),
         "latency_batch_1": latency_us(lambda: predictor.predict(one)),
         "images_per_second": {
             str(batch): throughput(predictor.predict, images, batch)

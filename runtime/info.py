@@ -1,7 +1,8 @@
 """What a model file says about itself: contract, labels, training metrics, versions."""
 
+import hashlib
+
 from mnist_edge.core import contract
-from mnist_edge.core.files import sha256_file
 from mnist_edge.runtime.predictor import Predictor
 
 
@@ -11,8 +12,8 @@ def describe(predictor: Predictor) -> dict[str, object]:
     path = predictor.model_path
     return {
         "path": str(path),
-        "sha256": sha256_file(path),
-        "bytes": path.stat().st_size,
+        "sha256": hashlib.sha256(predictor.model_bytes).hexdigest(),
+        "bytes": len(predictor.model_bytes),
         "input": {
             "name": predictor.input.name,
             "dtype": predictor.input.dtype,

@@ -38,15 +38,26 @@ class Predictor:
     >>> predictor.predict(x_test[:3]).argmax(axis=1)  # uint8 (N, 28, 28) -> (N, 10)
     """
 
-    def __init__(self, model_path: Path | str | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model: Path | str | bytes | None = None,
+        threads: int | None = None,
+        name: str = "model.onnx",
+    ) -> None:
+        """`model`: a path, the model file's bytes (named `name` in messages), or None for the
+        shipped model."""
         import onnxruntime
 
-        self.model_path = Path(model_path) if model_path is not None else default_model_path()
+        if isinstance(model, bytes):
+            self.model_path, self.model_bytes = Path(name), model
+        else:
+            self.model_path = Path(model) if model is not None else default_model_path()
         name = printable(str(self.model_path))
-        try:
-            model_bytes = _read_model(self.model_path)
-        except InputError as error:
-            raise ModelError(f"{name}: {error}") from None
+        if not isinstance(model, bytes):
+            try:
+                self.model_bytes = _read_model(self.model_path)
+            except InputError as error:
+                raise ModelError(f"{name}: {error}") from None
         options = onnxruntime.SessionOptions()
         options.log_severity_level = ORT_ERRORS_ONLY
         if threads is not None:
@@ -55,7 +66,7 @@ class Predictor:
             options.intra_op_num_threads = threads
         try:
             self._session = onnxruntime.InferenceSession(
-                model_bytes, options, providers=["CPUExecutionProvider"]
+                self.model_bytes, options, providers=["CPUExecutionProvider"]
             )
         except Exception as error:  # onnxruntime raises its own types for bad files
             reason = one_line(str(error).strip().split("\n")[0]) or type(error).__name__

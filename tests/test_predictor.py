@@ -132,3 +132,12 @@ def test_model_breaking_the_contract_is_refused(
     wrong_model(path, input_type, input_shape, output_shape)
     with pytest.raises(ModelError, match=f"not an mnist-edge model: .*{message}"):
         Predictor(path)
+
+
+def test_a_model_from_its_bytes_is_the_same_model(predictor, x_test):
+    """As a cluster worker gets it: the file's bytes, no path."""
+    from_bytes = Predictor(default_model_path().read_bytes(), name="shipped.onnx")
+    assert np.array_equal(from_bytes.predict(x_test[:50]), predictor.predict(x_test[:50]))
+    assert from_bytes.model_path.name == "shipped.onnx"
+    with pytest.raises(ModelError, match="broken.onnx: not a loadable ONNX model"):
+        Predictor(b"not a model", name="broken.onnx")
