@@ -100,3 +100,13 @@ def test_evaluate_plot_must_be_a_folder(cli, tmp_path):
 
 def test_info_json_is_strict(cli):
     json.loads(cli("info", "-f", "json").stdout, parse_constant=lambda name: 1 / 0)
+
+
+def test_show_and_evaluate_report_a_truncated_npz_in_one_line(cli, tmp_path, mnist):
+    path = tmp_path / "cut.npz"
+    np.savez_compressed(path, x_test=mnist.x_test[:300], y_test=mnist.y_test[:300])
+    path.write_bytes(path.read_bytes()[:5000])
+    for args in (["show", path, "-o", tmp_path / "x.png"], ["evaluate", path]):
+        result = cli(*args)
+        assert result.returncode == 1, args
+        assert "not a readable zip archive" in result.stderr and result.stderr.count("\n") <= 2
