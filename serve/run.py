@@ -79,17 +79,17 @@ class Server(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         say("stopping: finishing the requests in progress")
         await super().shutdown(sockets)
-        say(f"stopped after {self.server_state.total_requests:,} requests")
+        count = self.server_state.total_requests
+        say(f"stopped after {count:,} request{'' if count == 1 else 's'}")
 
 
 def say(line: str) -> None:
     print(f"{PROGRAM}: {line}", file=sys.stderr, flush=True)
 
 
-def serve_on(sock: socket.socket, app: ASGIApp, settings: Settings, describe: str) -> None:
-    """Serve `app` on the bound `sock` until SIGTERM or SIGINT, then exit 0 once the requests
-    in progress are answered. `describe` is what the start-up line says is served."""
-    config = uvicorn.Config(
+def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
+    """How uvicorn runs the service (the tests run it in a thread with the same)."""
+    return uvicorn.Config(
         app,
         log_config=logging_config(settings.quiet),
         access_log=False,
@@ -97,7 +97,12 @@ def serve_on(sock: socket.socket, app: ASGIApp, settings: Settings, describe: st
         http=bounded_protocol(settings.timeout),
         timeout_graceful_shutdown=int(settings.timeout + GRACE),
     )
-    server = Server(config, f"serving {describe} on {url(sock)}")
+
+
+def serve_on(sock: socket.socket, app: ASGIApp, settings: Settings, describe: str) -> None:
+    """Serve `app` on the bound `sock` until SIGTERM or SIGINT, then exit 0 once the requests
+    in progress are answered. `describe` is what the start-up line says is served."""
+    server = Server(uvicorn_config(app, settings), f"serving {describe} on {url(sock)}")
     # uvicorn re-raises the signal that stopped it once it is done; end then with code 0
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, _exit_cleanly)
