@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.sections import write_section
-from benchmarks.serve_load import Request, http_request, run_load
+from benchmarks.serve_load import Load, Request, http_request, run_load
 from benchmarks.serve_process import HOST, ServiceProcess, service
 from benchmarks.serve_report import Row, Soak, render, row_text
 from mnist_edge.core.mnist import load_mnist
@@ -83,27 +83,36 @@ def prepare(images: np.ndarray) -> dict[str, list[Request]]:
     }
 
 
-def measure_service(
-    requests: dict[str, list[Request]], batching: bool, seconds: float
-) -> tuple[list[Row], int]:
-    """Every kind at every client count against one server; and its exit code on SIGTERM."""
-    options = ["--quiet"] + ([] if batching else ["--max-batch", "1"])
+def measure(requests: dict[str, list[Request]], seconds: float) -> tuple[list[Row], list[int]]:
+    """Every kind at every client count, against a server with batching and one without
+    (both running, the idle one costing nothing), taken in turn so that a change in the
+    machine's load falls on both; and their exit codes on SIGTERM."""
     rows = []
-    with service(*options) as server:
+    with service("--quiet") as batching, service("--quiet", "--max-batch", "1") as single:
         for kind, prepared in requests.items():
             for clients in CLIENTS:
-                load = run_load(
-                    server.address, prepared, clients, MAX_REQUESTS, seconds, WARMUP_SECONDS
-                )
-                rows.append(Row(kind, batching, load))
-                print(row_text(rows[-1]), flush=True)
-        code = server.stop()
-    return rows, code
+                for server in (batching, single):
+                    load, cpu_us = measure_run(server, prepared, clients, seconds)
+                    rows.append(Row(kind, server is batching, load, cpu_us))
+                    print(row_text(rows[-1]), flush=True)
+        codes = [batching.stop(), single.stop()]
+    return sorted(rows, key=lambda row: not row.batching), codes
+
+
+def measure_run(
+    server: ServiceProcess, requests: list[Request], clients: int, seconds: float
+) -> tuple[Load, float]:
+    """One run after a warm-up: the load, and the server's CPU µs per answered request."""
+    run_load(server.address, requests, clients, MAX_REQUESTS, WARMUP_SECONDS)
+    cpu = server.cpu_seconds()
+    load = run_load(server.address, requests, clients, MAX_REQUESTS, seconds)
+    return load, (server.cpu_seconds() - cpu) / max(load.answered, 1) * 1e6
 
 
 def soak(requests: dict[str, list[Request]], seconds: float) -> Soak:
     """SOAK_CLIENTS clients of mixed requests for `seconds`; the server's RSS each second."""
-    mixed = [request for group in zip(*requests.values(), strict=False) for request in group]
+    kinds = list(requests.values())
+    mixed = [kind[index % len(kind)] for index in range(DISTINCT) for kind in kinds]
     samples: list[float] = []
     with service("--quiet") as server:
         done = threading.Event()
@@ -142,8 +151,7 @@ def main() -> None:
     requests = prepare(images)
     reference = in_process(images)
     print(reference, flush=True)
-    rows_on, code_on = measure_service(requests, True, args.seconds)
-    rows_off, code_off = measure_service(requests, False, args.seconds)
+    rows, codes = measure(requests, args.seconds)
     soaked = soak(requests, args.soak_seconds)
     print(f"soak: {row_text(Row('mixed', True, soaked.load))}", flush=True)
     context = {
@@ -158,8 +166,7 @@ def main() -> None:
         "seconds": args.seconds,
         "soak_seconds": args.soak_seconds,
     }
-    codes = [code_on, code_off, soaked.returncode]
-    text = render(rows_on + rows_off, reference, soaked, codes, context)
+    text = render(rows, reference, soaked, [*codes, soaked.returncode], context)
     write_section(args.output, SECTION, text)
     print(f"wrote the '{SECTION}' section of {args.output}")
 

@@ -2,6 +2,7 @@
 it says it is ready, its memory read, and stopped with SIGTERM as a service manager would.
 Used by `make bench-serve` and by the tests that need a real process."""
 
+import os
 import re
 import signal
 import subprocess
@@ -36,6 +37,11 @@ class ServiceProcess:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024 / 1e6
         raise RuntimeError("no VmRSS in /proc: not Linux?")
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time used so far, all threads (Linux)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Send `sig` and wait for the exit code (killed after STOP_SECONDS)."""

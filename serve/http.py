@@ -1,11 +1,16 @@
 """uvicorn's HTTP/1.1 protocol (httptools) with the two bounds it lacks, so that a client
-cannot hold memory or a connection without ever completing a request:
+cannot hold memory or a connection without ever completing a request, and one write per
+response:
 
 - a request's line and headers: at most MAX_HEAD_BYTES (httptools keeps them all, with no
   limit of its own), else a 431 and the connection closed;
 - the time to send them: `head_seconds` from the connection's opening or the request's
   first byte, else a 408 and the connection closed (a client that sends nothing, or one
   header byte at a time, is not kept waiting for).
+
+- uvicorn writes a response's head and body separately: two system calls and two packets,
+  which cost as much as the rest of a small request here; writes made in one step of the
+  event loop now go out together.
 
 The body has its own limits (guard.py), once the application is reading it.
 """
@@ -27,7 +32,7 @@ class BoundedHttp(HttpToolsProtocol):
     head_seconds = 30.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(Coalescing(transport, self.loop))
         self._head_bytes = 0
         self._in_head = True  # until a request's headers are complete
         self._head_timer: asyncio.TimerHandle | None = None
@@ -79,3 +84,30 @@ class BoundedHttp(HttpToolsProtocol):
         ]
         self.transport.write(b"".join(head) + body)
         self.transport.close()
+
+
+class Coalescing:
+    """A transport whose writes in one step of the event loop go out in one write."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport, self._loop = transport, loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def __getattr__(self, name: str) -> object:  # everything else: the transport's own
+        return getattr(self._transport, name)

@@ -83,7 +83,9 @@ class Inference:
         """An Open Inference Protocol request: the response's body and headers."""
         with self.batcher.coming():
             body = await read()
-            request: InferRequest = await self._work(len(body), self._parse, body, headers)
+            compressed = headers.get("content-encoding", "identity") != "identity"
+            size = None if compressed else len(body)  # a small gzip body can inflate a lot
+            request: InferRequest = await self._work(size, self._parse, body, headers)
         probabilities = await self.batcher.predict(request.images)
         unusable = np.flatnonzero(~np.isfinite(probabilities).all(axis=1))
         if len(unusable):

@@ -13,8 +13,8 @@ DEFAULT_MAX_BODY = 16 * MIB
 DEFAULT_TIMEOUT = 30.0  # seconds: a 50-megapixel PNG decodes in a few on a small board
 DEFAULT_MAX_REQUESTS = 64  # requests served at once; more wait for a place, up to the timeout
 # onnxruntime threads for the service: the event loop and the decoders need the other cores,
-# and extra onnxruntime threads spin between calls (measured here: about twice the CPU time
-# per request with 2 threads, and lower throughput under load)
+# and extra onnxruntime threads spin between calls (measured here: nearly twice the CPU
+# time per request with 2 threads, and lower throughput under load)
 DEFAULT_MODEL_THREADS = 1
 
 

@@ -139,23 +139,24 @@ def _chunked(path: str, body: bytes, chunk: int = 65536) -> bytes:
 
 
 async def _slow(address: tuple[str, int], data: bytes, pause: float, give_up: int | None):
-    """Send `data` a byte at a time, `pause` seconds apart; stop after `give_up` bytes (then
-    disconnect). The status of any answer."""
+    """Send `data` a byte at a time, `pause` seconds apart, until the server answers; or
+    give up after `give_up` bytes and disconnect. The status of any answer."""
     reader, writer = await asyncio.open_connection(*address)
+    answer = asyncio.create_task(read_response(reader))
     try:
         for index, byte in enumerate(data):
-            if give_up is not None and index >= give_up:
-                return None
-            writer.write(bytes([byte]))
-            await writer.drain()
-            await asyncio.sleep(pause)
-            if reader.at_eof() or len(reader._buffer):  # answered early
+            if answer.done() or (give_up is not None and index >= give_up):
                 break
+            writer.write(bytes([byte]))
+            await asyncio.sleep(pause)
+        if give_up is not None:
+            return None
         async with asyncio.timeout(TIMEOUT + 5):
-            return (await read_response(reader))[0]
+            return (await answer)[0]
     except (asyncio.IncompleteReadError, ConnectionError):
         return None
     finally:
+        answer.cancel()
         writer.close()
 
 
