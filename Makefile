@@ -59,7 +59,7 @@ bench: $(STAMP) $(SHIPPED_KERAS)
 		--keras-model $(SHIPPED_KERAS)
 
 # BENCHMARKS.md's serve section: `mnist-edge serve` under load on 127.0.0.1 (starts and stops
-# its own servers; about 4 minutes). SERVE_SECONDS per run, SOAK_SECONDS for the soak.
+# its own servers; about 3 minutes). SERVE_SECONDS per run, SOAK_SECONDS for the soak.
 SERVE_SECONDS ?= 5
 SOAK_SECONDS ?= 60
 bench-serve: $(STAMP)

@@ -16,6 +16,7 @@ from mnist_edge.runtime.predictor import Predictor
 from mnist_edge.serve.protocol import HEADER_LENGTH
 from mnist_edge.serve.settings import Settings
 from tests.conftest import ROOT
+from tests.models import nan_model
 from tests.serving import Served, error_of, running
 
 TOLERANCE = 1e-6  # largest |p_service - p_predictor| allowed for any probability
@@ -148,22 +149,10 @@ def test_nested_json_data_versioned_route_and_gzip(
 def test_binary_request_by_hand_follows_the_extension(
     served: Served, x_test: np.ndarray, expected: np.ndarray
 ):
-    """The extension's own example, written out: JSON, then the raw bytes, the header giving
+    """Built by hand from the extension's text: the JSON, then the raw bytes, the header giving
     the JSON's length; the answer has the same form."""
-    header = {
-        "inputs": [
-            {
-                "name": "image",
-                "shape": [2, 28, 28],
-                "datatype": "UINT8",
-                "parameters": {"binary_data_size": 2 * 784},
-            }
-        ],
-        "outputs": [{"name": "probabilities", "parameters": {"binary_data": True}}],
-    }
-    head = json.dumps(header).encode()
-    headers = {HEADER_LENGTH: str(len(head)), "Content-Type": "application/octet-stream"}
-    reply = served.exchange("/v2/models/mnist/infer", head + x_test[:2].tobytes(), headers)
+    body, headers = binary_request(x_test[:2])
+    reply = served.exchange("/v2/models/mnist/infer", body, headers)
     assert reply.status == 200
     length = int(reply.headers[HEADER_LENGTH])
     output = json.loads(reply.body[:length])["outputs"][0]
@@ -279,3 +268,33 @@ def test_a_folder_is_served_at_the_root(tmp_path: Path, predictor: Predictor):
         assert service.get("/v2/health/ready")[0] == 200
         status, answer = service.get("/missing.js")
         assert status == 404 and error_of(answer)
+
+
+def test_a_model_giving_nan_is_an_error_record_and_a_500_never_a_crash(tmp_path: Path):
+    """As in `predict`: non-finite probabilities become the file's error record; a tensor
+    request cannot carry a per-image error, so it fails whole, saying which image (a fault of
+    the model, not the client: 500)."""
+    model = Predictor(nan_model(tmp_path / "nan.onnx"))
+    with running(model, Settings(quiet=True)) as service:
+        status, answer = service.post("/v1/predict", SAMPLES[0].read_bytes())
+        assert status == 200
+        assert json.loads(answer) == [
+            {"source": "body", "error": "the model gave non-finite probabilities (NaN or infinity)"}
+        ]
+        status, answer = service.post(
+            "/v2/models/nan/infer", *binary_request(np.zeros((2, 28, 28), np.uint8))
+        )
+        assert status == 500
+        assert (
+            error_of(answer) == "image 0: the model gave non-finite probabilities (NaN or infinity)"
+        )
+        assert service.get("/v2/health/ready")[0] == 200
+
+
+def binary_request(images: np.ndarray) -> tuple[bytes, dict[str, str]]:
+    """A binary-extension request for `images` (binary output asked), and its headers."""
+    tensor = {"name": INPUT_NAME, "datatype": "UINT8", "shape": list(images.shape)}
+    tensor["parameters"] = {"binary_data_size": images.nbytes}
+    outputs = [{"name": OUTPUT_NAME, "parameters": {"binary_data": True}}]
+    head = json.dumps({"inputs": [tensor], "outputs": outputs}).encode()
+    return head + images.tobytes(), {HEADER_LENGTH: str(len(head))}
