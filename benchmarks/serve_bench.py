@@ -27,6 +27,7 @@ from benchmarks.serve_report import Row, Soak, render, row_text
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.runtime.bench import latency_us, machine, throughput
 from mnist_edge.runtime.predictor import Predictor
+from mnist_edge.serve.settings import DEFAULT_MODEL_THREADS
 
 PROJECT = Path(__file__).resolve().parents[1]
 SECTION = "serve"
@@ -133,8 +134,9 @@ def _sample_rss(server: ServiceProcess, samples: list[float], done: threading.Ev
 
 
 def in_process(images: np.ndarray) -> dict[str, float]:
-    """Predictor in this process: batch-1 calls and larger batches, images/s."""
-    predictor = Predictor()
+    """Predictor in this process, with the service's onnxruntime threads: batch-1 calls and
+    larger batches, images/s."""
+    predictor = Predictor(threads=DEFAULT_MODEL_THREADS)
     one = np.ascontiguousarray(images[:1])
     figures = {
         "batch 1 latency (µs, median)": latency_us(lambda: predictor.predict(one))["median_us"]

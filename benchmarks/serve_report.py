@@ -135,7 +135,10 @@ def _runs_table(rows: list[Row]) -> list[str]:
 
 
 def _reference(reference: dict[str, float]) -> list[str]:
-    lines = ["In-process `Predictor` on the same machine, for reference (no HTTP):", ""]
+    lines = [
+        "In-process `Predictor` (the service's single onnxruntime thread), for reference:",
+        "",
+    ]
     lines += [f"- {name}: {value:,.1f}" for name, value in reference.items()]
     return lines
 

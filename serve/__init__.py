@@ -8,6 +8,7 @@ prometheus_client, python-multipart); nothing here is imported by the rest of th
     batcher.py    concurrent requests merged into one model call
     inference.py  the path of one request: read, parse, batch, answer
     guard.py      every request's frame: limits, timeout, access log, metrics
+    http.py       uvicorn's HTTP protocol with bounds on request heads, one write a response
     metrics.py    what /metrics exposes
     app.py        create_app(predictor, settings): the routes
     run.py        uvicorn on a socket, signals, logging

@@ -3,7 +3,8 @@ what it was given, calls one function of the inference path and answers; every r
 the protocol's JSON error object with a 4xx."""
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from importlib import metadata
 
 from starlette.applications import Starlette
@@ -24,6 +25,7 @@ from mnist_edge.serve.settings import Settings
 SERVER_NAME = "mnist-edge"
 MAX_TOP_K = 10
 NOT_READY = 400  # the protocol: 200 is true, a 4xx false
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def create_app(predictor: Predictor, settings: Settings, load_seconds: float = 0.0) -> ASGIApp:
@@ -48,7 +50,7 @@ def create_app(predictor: Predictor, settings: Settings, load_seconds: float = 0
     return Guard(app, settings, metrics)
 
 
-def model_routes(suffix: str, endpoint, method: str) -> list[Route]:
+def model_routes(suffix: str, endpoint: Endpoint, method: str) -> list[Route]:
     """/v2/models/{model}[/versions/{version}]{suffix}: the version is optional."""
     return [
         Route(f"/v2/models/{{model}}{suffix}", endpoint, methods=[method]),
@@ -56,7 +58,9 @@ def model_routes(suffix: str, endpoint, method: str) -> list[Route]:
     ]
 
 
-def lifespan(inference: Inference):
+def lifespan(inference: Inference) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The batcher and the workers run while the app does."""
+
     @contextlib.asynccontextmanager
     async def running(app: Starlette) -> AsyncIterator[None]:
         await inference.start()

@@ -12,6 +12,7 @@ and the record of what happened.
 """
 
 import asyncio
+import contextlib
 import datetime
 import json
 import sys
@@ -136,7 +137,8 @@ class Guard:
     @staticmethod
     def _log(line: str) -> None:
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
-        sys.stderr.write(f"{now[:-6]}Z {line}\n")
+        with contextlib.suppress(OSError):  # a log that went away stops no request
+            sys.stderr.write(f"{now[:-6]}Z {line}\n")
 
 
 def _declared_length(scope: Scope) -> int:
