@@ -155,9 +155,9 @@ def _request_line(scope: Scope) -> str:
 
 
 def _endpoint(scope: Scope) -> str:
-    """The route's template (bounded label values), 'page' for the static files."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    if path is None:
+    """The handler the router chose, by name (a bounded set of label values); 'page' for
+    the static files, 'unmatched' when no route matched."""
+    endpoint = scope.get("endpoint")
+    if endpoint is None:
         return "unmatched"
-    return path or "page"
+    return getattr(endpoint, "__name__", "page")

@@ -253,7 +253,7 @@ def test_metrics_count_requests_batches_and_images(served: Served, x_test: np.nd
     served.post("/v1/predict", SAMPLES[0].read_bytes())
     assert served.metric("mnist_edge_images_predicted_total")[""] == images_before + 1
     requests = served.metric("mnist_edge_requests_total")
-    assert requests['{endpoint="/v1/predict",status="200"}'] >= 1
+    assert requests['{endpoint="predict",status="200"}'] >= 1
     assert served.metric("mnist_edge_model_load_seconds")[""] >= 0
     assert "mnist_edge_request_seconds_bucket" in served.get("/metrics")[1].decode()
     assert served.server_errors() == 0
