@@ -11,13 +11,13 @@ SEED := 0
 BENCH_REPEATS ?= 5
 SHIPPED_KERAS := build/model/model.keras
 
-.PHONY: demo test check lint fuzz model samples pictures readme docs bench runtime-check \
-	test-floors clean
+.PHONY: demo test check lint fuzz model samples pictures readme docs bench bench-serve \
+	runtime-check test-floors clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,serve]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -57,6 +57,14 @@ model: $(SHIPPED_KERAS)
 bench: $(STAMP) $(SHIPPED_KERAS)
 	$(BIN)/python -m benchmarks.run --output BENCHMARKS.md --repeats $(BENCH_REPEATS) \
 		--keras-model $(SHIPPED_KERAS)
+
+# BENCHMARKS.md's serve section: `mnist-edge serve` under load on 127.0.0.1 (starts and stops
+# its own servers; about 3 minutes). SERVE_SECONDS per run, SOAK_SECONDS for the soak.
+SERVE_SECONDS ?= 5
+SOAK_SECONDS ?= 60
+bench-serve: $(STAMP)
+	$(BIN)/python -m benchmarks.serve_bench --output BENCHMARKS.md --seconds $(SERVE_SECONDS) \
+		--soak-seconds $(SOAK_SECONDS)
 
 # The base install (no extras) in a separate environment, from a built wheel: no TensorFlow.
 runtime-check:

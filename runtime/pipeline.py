@@ -96,12 +96,18 @@ def predicted(predictor: Predictor, items: Iterable[Item], batch_size: int) -> I
 def predict_window(predictor: Predictor, window: list[Item]) -> Iterator[Prediction]:
     """One model call for the decoded items of `window`; a prediction for every item."""
     images = [item.image for item in window if item.image is not None]
-    probabilities = iter(predictor.predict_uint8(np.stack(images)) if images else ())
+    return paired(window, predictor.predict_uint8(np.stack(images)) if images else ())
+
+
+def paired(window: list[Item], probabilities: Iterable[np.ndarray]) -> Iterator[Prediction]:
+    """A prediction for every item of `window`, given the model's rows for its decoded items
+    in order (the service computes them elsewhere); non-finite rows become errors."""
+    rows = iter(probabilities)
     for item in window:
         if item.image is None:
             yield Prediction(item.source, None, item.error, item.label)
             continue
-        row = next(probabilities)
+        row = next(rows)
         finite = bool(np.isfinite(row).all())
         yield Prediction(
             item.source,

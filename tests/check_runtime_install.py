@@ -1,7 +1,7 @@
 """Check a runtime-only install (no extras): run with that environment's Python.
 
 It must hold none of the training packages, predict the samples right, evaluate the MNIST
-test split, and tell how to get `train`. Used by `make runtime-check` (and CI).
+test split, and tell how to get `train` and `serve`. Used by `make runtime-check` (and CI).
 """
 
 import json
@@ -45,11 +45,12 @@ def main() -> None:
         run.returncode == 0 and json.loads(run.stdout)["accuracy"] >= 0.975,
         f"evaluate on the MNIST test split: {run.stdout[:40].strip()}...",
     )
-    run = subprocess.run([CLI, "train"], capture_output=True, text=True)
-    check(
-        run.returncode == 1 and "mnist-edge[train]" in run.stderr,
-        f"train says: {run.stderr.strip()}",
-    )
+    for command, extra in (("train", "train"), ("serve", "serve")):
+        run = subprocess.run([CLI, command], capture_output=True, text=True)
+        check(
+            run.returncode == 1 and f"mnist-edge[{extra}]" in run.stderr,
+            f"{command} says: {run.stderr.strip()}",
+        )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.inputs import make_inputs
+from tests.models import nan_model
 
 SAMPLES = sorted((ROOT / "samples").iterdir())
 SUCCESS_KEYS = {"source", "label", "probability", "probabilities"}
@@ -188,30 +189,7 @@ def test_model_that_is_not_a_regular_file(cli):
 
 def test_non_finite_model_output_is_an_error_record(cli, tmp_path):
     """A model whose probabilities are NaN: error records, strict JSON, exit 1."""
-    import onnx
-    from onnx import TensorProto, helper
-
-    nodes = [
-        helper.make_node("Cast", ["image"], ["pixels"], to=TensorProto.FLOAT),
-        helper.make_node("Slice", ["pixels", "zero", "ten", "one"], ["rows"]),  # (batch, 10, 28)
-        helper.make_node("ReduceSum", ["rows", "two"], ["sums"], keepdims=0),  # (batch, 10)
-        helper.make_node("Sub", ["sums", "sums"], ["zeros"]),
-        helper.make_node("Div", ["zeros", "zeros"], ["probabilities"]),  # 0 / 0 = NaN
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "nan",
-        [helper.make_tensor_value_info("image", TensorProto.UINT8, ["batch", 28, 28])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 10])],
-        [
-            helper.make_tensor(name, TensorProto.INT64, [1], [value])
-            for name, value in (("zero", 0), ("ten", 10), ("one", 1), ("two", 2))
-        ],
-    )
-    model = tmp_path / "nan.onnx"
-    onnx.save(
-        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), model
-    )
+    model = nan_model(tmp_path / "nan.onnx")
     result = cli("predict", "-f", "jsonl", "--model", model, "samples/mnist-7.png")
     record = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(name))
     assert record == {

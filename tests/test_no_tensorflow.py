@@ -10,8 +10,8 @@ import pytest
 from tests.conftest import ROOT
 
 TRAINING_ONLY = ("tensorflow", "keras", "tf2onnx", "onnx", "tf_keras")
-RUNTIME_FOLDERS = ("core", "runtime", "pictures", "cli")
-HEAVY_AT_START = ("onnxruntime", "PIL", *TRAINING_ONLY)
+RUNTIME_FOLDERS = ("core", "runtime", "pictures", "cli", "serve")
+HEAVY_AT_START = ("onnxruntime", "PIL", "starlette", "uvicorn", "prometheus_client", *TRAINING_ONLY)
 
 # Run the CLI in an interpreter where importing any training-only package raises.
 BLOCKED_CLI = f"""

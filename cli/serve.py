@@ -1,0 +1,137 @@
+"""`mnist-edge serve`: the model kept loaded behind an HTTP service. Importing this module
+is cheap: Starlette and uvicorn load inside the command."""
+
+import importlib.util
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mnist_edge.cli.console import fail
+from mnist_edge.cli.options import open_predictor
+from mnist_edge.serve import settings as defaults  # plain Python: no extra needed for this
+
+if TYPE_CHECKING:
+    from mnist_edge.runtime.predictor import Predictor
+
+SERVE_PACKAGES = ("starlette", "uvicorn", "prometheus_client", "python_multipart")
+
+
+def require_serve_extra() -> None:
+    """Exit with one line when the `serve` extra is not installed."""
+    missing = [name for name in SERVE_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        fail(
+            f"'serve' needs the serve extra ({', '.join(missing)} not installed): "
+            "pip install 'mnist-edge[serve]'"
+        )
+
+
+def shipped_or_path(value: str | None) -> Path | None:
+    """--model: a file, or the name of a model shipped inside (mnist-mlp, mnist-mlp.int8)."""
+    from mnist_edge.runtime.predictor import MODELS
+
+    if value is None:
+        return None
+    path = Path(value)
+    shipped = MODELS / f"{value}.onnx"
+    if not path.exists() and path.name == value and shipped.is_file():
+        return shipped
+    if not path.is_file():
+        names = ", ".join(sorted(p.stem for p in MODELS.glob("*.onnx")))
+        raise typer.BadParameter(f"{value!r} is neither a model file nor a shipped model ({names})")
+    return path
+
+
+def serve(
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="ONNX model file, or the name of a shipped model. Default: the model shipped "
+            "inside (mnist-mlp).",
+            show_default=False,
+        ),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port (0: any free one).")
+    ] = defaults.DEFAULT_PORT,
+    max_batch: Annotated[
+        int, typer.Option(min=1, help="Images merged into one model call (1: no batching).")
+    ] = defaults.DEFAULT_MAX_BATCH,
+    max_delay_ms: Annotated[
+        float,
+        typer.Option(min=0, help="Longest wait for other requests to join a model call."),
+    ] = defaults.DEFAULT_MAX_DELAY_MS,
+    threads: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="onnxruntime threads. The default leaves the other cores to the HTTP and "
+            "decoding work (more threads spin between calls).",
+        ),
+    ] = defaults.DEFAULT_MODEL_THREADS,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Image decoding threads. Default: one per core, up to 4."),
+    ] = None,
+    max_body: Annotated[
+        float, typer.Option(min=0.001, help="Largest request body, in MiB.")
+    ] = defaults.DEFAULT_MAX_BODY / defaults.MIB,
+    timeout: Annotated[
+        float, typer.Option(min=0.001, help="Seconds a request may take, from arrival to answer.")
+    ] = defaults.DEFAULT_TIMEOUT,
+    max_requests: Annotated[
+        int, typer.Option(min=1, help="Requests served at once; more wait for a place.")
+    ] = defaults.DEFAULT_MAX_REQUESTS,
+    static: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False,
+            exists=True,
+            help="Folder served at / (the browser page). Default: web/dist of a source "
+            "checkout, when it has been built.",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No access log.")] = False,
+) -> None:
+    """Serve the model over HTTP: the Open Inference Protocol (KServe v2, Triton) and image
+    uploads, with dynamic batching. Stops cleanly on SIGTERM or Ctrl-C."""
+    require_serve_extra()
+    from mnist_edge.serve.app import create_app
+    from mnist_edge.serve.run import listen, serve_on
+
+    settings = defaults.Settings(
+        host=host,
+        port=port,
+        max_batch=max_batch,
+        max_delay_ms=max_delay_ms,
+        workers=workers or 0,
+        max_body=int(max_body * defaults.MIB),
+        timeout=timeout,
+        max_requests=max_requests,
+        static=static or defaults.checkout_page(),
+        quiet=quiet,
+    )
+    model_path = shipped_or_path(model)
+    try:
+        sock = listen(host, port)
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port} ({error.strerror or error})")
+    started = time.perf_counter()
+    predictor = open_predictor(model_path, threads)
+    app = create_app(predictor, settings, load_seconds=time.perf_counter() - started)
+    serve_on(sock, app, settings, describe(predictor, settings))
+
+
+def describe(predictor: "Predictor", settings: defaults.Settings) -> str:
+    """What the start-up line says is served."""
+    page = f", page {settings.static}" if settings.static else ""
+    return (
+        f"{predictor.model_path.name} (max batch {settings.max_batch}, max delay "
+        f"{settings.max_delay_ms:g} ms, {settings.decode_workers} decoding threads{page})"
+    )

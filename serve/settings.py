@@ -1,0 +1,54 @@
+"""What an operator can set for the service, with its defaults (the `serve` command maps
+its options onto this)."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MIB = 2**20
+DEFAULT_PORT = 8000
+DEFAULT_MAX_BATCH = 256  # images in one model call: ~2 ms of work here, cache-resident
+DEFAULT_MAX_DELAY_MS = 2.0
+DEFAULT_MAX_BODY = 16 * MIB
+DEFAULT_TIMEOUT = 30.0  # seconds: a 50-megapixel PNG decodes in a few on a small board
+DEFAULT_MAX_REQUESTS = 64  # requests served at once; more wait for a place, up to the timeout
+# onnxruntime threads for the service: the event loop and the decoders need the other cores,
+# and extra onnxruntime threads spin between calls (measured here: nearly twice the CPU
+# time per request with 2 threads, and lower throughput under load)
+DEFAULT_MODEL_THREADS = 1
+
+
+def default_workers() -> int:
+    """Decoding threads: one per core up to 4 (large images decode in C, in parallel)."""
+    return min(4, os.cpu_count() or 1)
+
+
+def checkout_page() -> Path | None:
+    """The browser page built into web/dist of a source checkout, when there is one."""
+    page = Path(__file__).resolve().parents[1] / "web" / "dist"
+    return page if (page / "index.html").is_file() else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT  # 0: any free port (the start-up line says which)
+    max_batch: int = DEFAULT_MAX_BATCH  # images merged into one model call; 1 turns batching off
+    max_delay_ms: float = DEFAULT_MAX_DELAY_MS  # longest wait for company while others arrive
+    workers: int = 0  # decoding threads; 0: default_workers()
+    max_body: int = DEFAULT_MAX_BODY  # bytes of one request body, also once decompressed
+    timeout: float = DEFAULT_TIMEOUT  # seconds for one request, from arrival to answer
+    max_requests: int = DEFAULT_MAX_REQUESTS  # requests in progress at once
+    static: Path | None = None  # a folder served at / (the browser page)
+    quiet: bool = False  # no access log
+
+    def __post_init__(self) -> None:
+        for name in ("max_batch", "max_body", "max_requests"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.max_delay_ms < 0 or self.timeout <= 0 or self.workers < 0:
+            raise ValueError("max_delay_ms, workers must be >= 0 and timeout > 0")
+
+    @property
+    def decode_workers(self) -> int:
+        return self.workers or default_workers()

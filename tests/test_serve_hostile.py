@@ -1,0 +1,238 @@
+"""Hostile requests against a real `mnist-edge serve` process on loopback: malformed and
+lying requests, oversized and compressed bodies, truncated uploads, slow clients that give
+up, header floods and 1,000 requests of random bytes. Bounded in count and time.
+
+It proves that every refusal is a 4xx (never a 500: the service counts its own answers),
+that the process stays within a memory bound, and that afterwards it is still ready and
+still predicts right."""
+
+import asyncio
+import gzip
+import json
+import os
+import random
+
+import numpy as np
+import pytest
+
+from benchmarks.serve_load import read_response
+from benchmarks.serve_process import ServiceProcess, service
+from mnist_edge.runtime.predictor import Predictor
+from tests.conftest import ROOT
+from tests.serving import Served, error_of
+
+pytestmark = pytest.mark.slow
+
+MAX_BODY_MIB = 1
+MAX_BODY = MAX_BODY_MIB * 2**20
+TIMEOUT = 2.0  # seconds: the service's request timeout in this test
+RANDOM_REQUESTS = 1000
+CONCURRENCY = 16
+MAX_RSS_MB = 300  # the whole service, after all of it
+INFER = "/v2/models/mnist/infer"
+SAMPLE = ROOT / "samples" / "mnist-7.png"
+
+
+@pytest.fixture(scope="module")
+def hostile_server() -> ServiceProcess:
+    options = ["--max-body", str(MAX_BODY_MIB), "--timeout", str(TIMEOUT), "--quiet"]
+    with service(*options, "--max-requests", "8") as server:
+        yield server
+        assert server.stop() == 0  # and it still stops cleanly
+
+
+@pytest.fixture(scope="module")
+def served(hostile_server: ServiceProcess) -> Served:
+    return Served(hostile_server.url, hostile_server.address)
+
+
+async def raw(
+    address: tuple[str, int], data: bytes, wait: float = 10.0, close_after: bool = False
+) -> int | None:
+    """Send `data` on a new connection; the answer's status (None: closed without one)."""
+    reader, writer = await asyncio.open_connection(*address)
+    try:
+        writer.write(data)
+        if close_after:
+            await writer.drain()
+            return None
+        async with asyncio.timeout(wait):
+            status, _ = await read_response(reader)
+            return status
+    except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+        return None
+    finally:
+        writer.close()
+
+
+def post(path: str, body: bytes, headers: dict[str, str] | None = None, length=None) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", "Host: test", f"Content-Length: {length or len(body)}"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def together(*coroutines) -> list:
+    """The coroutines' results, run concurrently."""
+
+    async def gathered() -> list:
+        return await asyncio.gather(*coroutines)
+
+    return asyncio.run(gathered())
+
+
+def binary_head(shape: list[int], size: int) -> bytes:
+    tensor = {"name": "image", "datatype": "UINT8", "shape": shape}
+    tensor["parameters"] = {"binary_data_size": size}
+    return json.dumps({"inputs": [tensor]}).encode()
+
+
+def test_lies_and_malformed_requests_are_4xx(served: Served):
+    head = binary_head([1, 28, 28], 784)
+    cases = [
+        (INFER, b"{not json", {}),
+        (INFER, b"[" * 50_000, {}),
+        (INFER, head + b"\0" * 700, {"Inference-Header-Content-Length": str(len(head))}),
+        (INFER, head + b"\0" * 900, {"Inference-Header-Content-Length": str(len(head))}),
+        (INFER, head + b"\0" * 784, {"Inference-Header-Content-Length": "123456"}),
+        (INFER, head + b"\0" * 784, {"Inference-Header-Content-Length": "-1"}),
+        (INFER, binary_head([2**40, 28, 28], 784), {}),
+        (INFER, b'{"inputs": []}', {"Content-Encoding": "br"}),
+        (INFER, b"\x1f\x8b not gzip", {"Content-Encoding": "gzip"}),
+        ("/v2/models/mnist/versions/7/infer", head, {}),
+        ("/v1/predict", b"--x\r\ntruncated", {"Content-Type": "multipart/form-data; boundary=x"}),
+        ("/v1/predict", b"", {"Content-Type": "multipart/form-data"}),
+        ("/v1/predict", b"", {}),
+    ]
+    for path, body, headers in cases:
+        status, answer = served.post(path, body, headers)
+        assert 400 <= status < 500, (path, body[:40], status, answer)
+        print(f"{status} {error_of(answer)}")
+
+
+def test_oversized_bodies_are_413_without_being_read(served: Served):
+    address = served.address
+    statuses = together(
+        # Content-Length says too much: refused before the body is sent
+        raw(address, post(INFER, b"", length=MAX_BODY + 1)),
+        # chunked, no Content-Length: counted as it arrives
+        raw(address, _chunked(INFER, b"\0" * (MAX_BODY + 100_000))),
+    )
+    assert statuses == [413, 413]
+    bomb = gzip.compress(b"\0" * (50 * MAX_BODY))  # 50 MiB inflated, ~50 KB sent
+    status, answer = served.post(INFER, bomb, {"Content-Encoding": "gzip"})
+    assert status == 413 and "decompresses to more than" in error_of(answer)
+    parts = b"".join(
+        b"--x\r\nContent-Disposition: form-data; name=f\r\n\r\n1\r\n" for _ in range(1500)
+    )
+    form = {"Content-Type": "multipart/form-data; boundary=x"}
+    status, answer = served.post("/v1/predict", parts + b"--x--\r\n", form)
+    assert status == 400 and "more than 1,000 parts" in error_of(answer)
+
+
+def _chunked(path: str, body: bytes, chunk: int = 65536) -> bytes:
+    head = f"POST {path} HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+    pieces = [
+        b"%x\r\n%s\r\n" % (len(body[i : i + chunk]), body[i : i + chunk])
+        for i in range(0, len(body), chunk)
+    ]
+    return head + b"".join(pieces) + b"0\r\n\r\n"
+
+
+async def _slow(address: tuple[str, int], data: bytes, pause: float, give_up: int | None):
+    """Send `data` a byte at a time, `pause` seconds apart, until the server answers; or
+    give up after `give_up` bytes and disconnect. The status of any answer."""
+    reader, writer = await asyncio.open_connection(*address)
+    answer = asyncio.create_task(read_response(reader))
+    try:
+        for index, byte in enumerate(data):
+            if answer.done() or (give_up is not None and index >= give_up):
+                break
+            writer.write(bytes([byte]))
+            await asyncio.sleep(pause)
+        if give_up is not None:
+            return None
+        async with asyncio.timeout(TIMEOUT + 5):
+            return (await answer)[0]
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return None
+    finally:
+        answer.cancel()
+        writer.close()
+
+
+def test_slow_truncated_and_vanishing_clients_are_let_go(served: Served):
+    address = served.address
+    body = SAMPLE.read_bytes()
+    request = post("/v1/predict", body)
+    head_end = request.index(b"\r\n\r\n") + 4
+    slow = together(
+        _slow(address, request, 0.2, None),  # headers too slow: 408 from the HTTP layer
+        _slow(address, request[:8], 0.01, 5),  # gives up within the request line
+        raw(address, request[: head_end + 50], close_after=True),  # body cut, goes away
+        raw(address, request[: head_end + 50], wait=TIMEOUT + 5),  # body cut, waits: 408
+        raw(address, b"", wait=TIMEOUT + 5),  # connects, says nothing: 408
+    )
+    print(slow)
+    assert slow == [408, None, None, 408, 408]
+
+
+def test_a_header_flood_is_431(served: Served):
+    flood = b"GET /v2 HTTP/1.1\r\nHost: test\r\n" + b"X-Junk: " + b"a" * (2 * 2**20) + b"\r\n"
+    assert together(raw(served.address, flood)) == [431]
+
+
+def _random_request(rng: random.Random) -> bytes:
+    """Random bytes, or a well-formed request whose headers and body are random."""
+    if rng.random() < 0.3:
+        return os.urandom(rng.randint(1, 4096))
+    path = rng.choice([INFER, "/v1/predict", "/v2/models/x/infer", "/v2", "/\x00/%ff"])
+    body = os.urandom(rng.randint(0, 20_000))
+    headers = {}
+    if rng.random() < 0.5:
+        headers["Inference-Header-Content-Length"] = str(rng.randint(-10, 30_000))
+    if rng.random() < 0.2:
+        headers["Content-Encoding"] = rng.choice(["gzip", "deflate", "zstd"])
+    if rng.random() < 0.3:
+        headers["Content-Type"] = "multipart/form-data; boundary=" + rng.choice(["x", "", "-" * 80])
+    return post(path.encode("latin-1").decode("latin-1"), body, headers)
+
+
+def test_random_bytes_never_get_a_5xx(served: Served):
+    rng = random.Random(0)
+    requests = [_random_request(rng) for _ in range(RANDOM_REQUESTS)]
+    statuses = together(_send_all(served.address, requests))[0]
+    answered = [status for status in statuses if status is not None]
+    print(f"{len(requests)} random requests: statuses {sorted(set(answered))}")
+    assert all(status < 500 for status in answered)
+    assert len(answered) > RANDOM_REQUESTS // 2  # most got an answer, not a dropped connection
+
+
+async def _send_all(address: tuple[str, int], requests: list[bytes]) -> list[int | None]:
+    places = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(data: bytes) -> int | None:
+        async with places:
+            return await raw(address, data, wait=TIMEOUT + 5)
+
+    return await asyncio.gather(*(one(data) for data in requests))
+
+
+def test_afterwards_it_is_ready_predicts_right_and_never_said_500(
+    served: Served, hostile_server: ServiceProcess, x_test: np.ndarray, predictor: Predictor
+):
+    """Runs last in this module (pytest keeps file order)."""
+    assert served.get("/v2/health/ready")[0] == 200
+    tensor = {"name": "image", "datatype": "UINT8", "shape": [100, 28, 28]}
+    tensor["data"] = x_test[:100].ravel().tolist()
+    status, answer = served.post(INFER, json.dumps({"inputs": [tensor]}).encode())
+    assert status == 200
+    got = np.array(json.loads(answer)["outputs"][0]["data"], np.float32).reshape(100, 10)
+    assert np.abs(got - predictor.predict(x_test[:100])).max() <= 1e-6
+    status, answer = served.post("/v1/predict", SAMPLE.read_bytes())
+    assert status == 200 and json.loads(answer)[0]["label"] == 7
+    counted = served.metric("mnist_edge_requests_total")
+    print({key: value for key, value in counted.items() if "status" in key})
+    assert served.server_errors() == 0
+    rss = hostile_server.rss_mb()
+    print(f"service RSS after the hostile suite: {rss:.0f} MB")
+    assert rss < MAX_RSS_MB
