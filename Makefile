@@ -6,10 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME_VENV := .venv-runtime
+WEB_STAMP := web/dist/.built
+WEB_SOURCES := $(wildcard web/*.html web/*.css web/*.js) web/build.mjs web/package.json web/package-lock.json
 SEED := 0
 BENCH_REPEATS ?= 5
 
-.PHONY: demo test lint model samples pictures bench runtime-check clean
+.PHONY: demo test lint model samples pictures bench runtime-check clean web
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/mnist-edge predict --model artifacts/model.onnx samples/
 	$(BIN)/mnist-edge show data/mnist.npz --index 99 --model artifacts/model.onnx --output artifacts/show-mnist-99.png
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -58,9 +60,17 @@ pictures: $(STAMP)
 	$(BIN)/mnist-edge show samples/drawn-5.jpg --output docs/show-drawn-5.png
 	$(BIN)/mnist-edge evaluate data/mnist.npz --plot docs
 
+# The page in the browser: web/dist, a static site (serve it with any static file server).
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): $(WEB_SOURCES) $(wildcard runtime/models/*.onnx)
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	node web/build.mjs
+	touch $@
+
 # Regenerate the sample images from the MNIST test split.
 samples: $(STAMP)
 	$(BIN)/python tests/make_samples.py samples
 
 clean:
-	rm -rf $(VENV) $(RUNTIME_VENV) build dist artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(RUNTIME_VENV) build dist artifacts .pytest_cache .ruff_cache web/dist web/node_modules
