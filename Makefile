@@ -11,7 +11,7 @@ WEB_SOURCES := $(wildcard web/*.html web/*.css web/*.js) web/build.mjs web/packa
 SEED := 0
 BENCH_REPEATS ?= 5
 
-.PHONY: demo test lint model samples pictures bench runtime-check clean web
+.PHONY: demo test lint model samples pictures bench runtime-check clean web web-screenshot bench-web
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,14 @@ $(WEB_STAMP): $(WEB_SOURCES) $(wildcard runtime/models/*.onnx)
 	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	node web/build.mjs
 	touch $@
+
+# docs/web.png for the README: the page in headless Chromium with a digit drawn on the pad.
+web-screenshot: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python -m tests.web.screenshot docs/web.png
+
+# The page's size, time to first prediction and live prediction time -> BENCHMARKS.md.
+bench-web: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python -m benchmarks.web --output BENCHMARKS.md
 
 # Regenerate the sample images from the MNIST test split.
 samples: $(STAMP)

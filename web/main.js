@@ -57,7 +57,7 @@ async function read(final) {
     image = toMnist(state.image ?? pad.pixels());
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    return view.showMessage(`No digit found: ${error.message}`);
+    return view.showMessage(error.message.replace(/^./, (first) => first.toUpperCase()));
   }
   const preprocessed = performance.now();
   const probabilities = await predict(state.model, image, 1);
@@ -93,10 +93,11 @@ function forgetImage() {
   element('source').textContent = 'Draw with mouse, finger or pen, or drop an image on the pad.';
 }
 
-/** Load (once) and use a model; the page's first model marks 'model-ready'. */
+/** Load (once) and use a model; the first one loaded marks 'model-ready'. */
 async function useModel(file) {
   if (!state.loading.has(file)) state.loading.set(file, loadModel(file));
   state.model = await state.loading.get(file);
+  if (!performance.getEntriesByName('model-ready').length) performance.mark('model-ready');
   element('model-info').textContent = describeModel(state.model);
   request(true);
 }
@@ -110,7 +111,6 @@ async function start() {
       select.add(new Option(`${file} (${Math.round(bytes / 1024)} KiB)`, file));
     }
     await useModel(models[0].file);
-    performance.mark('model-ready');
     select.disabled = false;
     if (pad.empty && !state.image) view.showMessage(DRAW);
   } catch (error) {

@@ -30,7 +30,9 @@ export async function loadModel(file) {
   if (session.inputNames[0] !== INPUT_NAME || input.type !== 'uint8') {
     throw new Error(`${file}: not an mnist-edge model (input must be '${INPUT_NAME}' uint8)`);
   }
-  return { file, bytes: bytes.length, metadata, session };
+  const model = { file, bytes: bytes.length, metadata, session };
+  await predict(model, new Uint8Array(IMAGE_SIZE * IMAGE_SIZE), 1); // the first run sets up buffers
+  return model;
 }
 
 /** float32 probabilities (count x 10) for `count` uint8 28x28 images laid end to end. */

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "web" / "dist"
-CHROMIUM = Path(os.environ.get("MNIST_EDGE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; MNIST_EDGE_CHROMIUM names another
 # As root with no network but the package registries: no sandbox, no GPU, and none of the
 # background connections Chromium would otherwise try (and fail) to make.
 CHROMIUM_ARGS = [
@@ -85,23 +85,26 @@ def chromium() -> Iterator["Browser"]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise BrowserMissing("Playwright is not installed: pip install -e '.[dev]'") from None
-    if not CHROMIUM.is_file():
-        raise BrowserMissing(f"no Chromium at {CHROMIUM}: {INSTALL_HINT}")
+    executable = Path(os.environ.get("MNIST_EDGE_CHROMIUM", CHROMIUM))
+    if not executable.is_file():
+        raise BrowserMissing(f"no Chromium at {executable}: {INSTALL_HINT}")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
 
 
-def open_page(browser: "Browser", url: str, width: int = 1100, height: int = 900) -> "Page":
+def open_page(
+    browser: "Browser", url: str, width: int = 1100, height: int = 900, wait_until: str = "load"
+) -> "Page":
     """A page in a fresh context (empty cache), every request's URL kept in page.requests."""
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.requests = []  # type: ignore[attr-defined]
     page.on("request", lambda request: page.requests.append(request.url))  # type: ignore[attr-defined]
-    page.goto(url)
+    page.goto(url, wait_until=wait_until)
     return page
 
 

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from mnist_edge.runtime import Predictor
+from mnist_edge.runtime.errors import InputError
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.predictor import default_model_path
 from mnist_edge.runtime.preprocess import to_mnist
@@ -110,6 +111,17 @@ def test_dropped_file_is_read(page) -> None:
     data = base64.b64encode(SAMPLE.read_bytes()).decode()
     page.evaluate(DROP, {"data": data, "name": SAMPLE.name})
     assert_shows(page, open_image(SAMPLE))
+
+
+def test_a_blank_image(page, tmp_path) -> None:
+    """No guess for a picture without ink: the runtime's own message, as the runtime words it."""
+    blank = tmp_path / "blank.png"
+    Image.new("L", (64, 64), 255).save(blank)
+    with pytest.raises(InputError) as refused:
+        to_mnist(open_image(blank))
+    page.set_input_files("input[type=file]", blank)
+    page.wait_for_function("document.querySelector('[role=status]').textContent.includes('blank')")
+    assert status(page) == str(refused.value)[0].upper() + str(refused.value)[1:]
 
 
 def test_a_file_that_is_not_an_image(page, tmp_path) -> None:
