@@ -57,10 +57,11 @@ class BrowserMissing(RuntimeError):
 
 
 @contextmanager
-def served(folder: Path = DIST) -> Iterator[str]:
+def served(folder: Path = DIST, index: Path | None = None) -> Iterator[str]:
     """The folder on a local static server (Python's http.server); yields its base URL."""
-    if not (folder / "index.html").is_file():
-        raise FileNotFoundError(f"{folder}/index.html missing: build the page with `make web`")
+    index = index or folder / "index.html"
+    if not index.is_file():
+        raise FileNotFoundError(f"{index} missing: build the page with `make web`")
     handler = functools.partial(_QuietHandler, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -36,6 +36,13 @@ RUN_ALL = """async ({ file, batch }) => {
 }"""
 
 
+READ_METADATA = """async (file) => {
+  const { readMetadata } = await import('./onnx-metadata.js');
+  const response = await fetch('models/' + file);
+  return readMetadata(new Uint8Array(await response.arrayBuffer()));
+}"""
+
+
 def exact_int8_reference(x_test: np.ndarray) -> np.ndarray:
     """The int8 model in Python onnxruntime with 16-bit products on every x86 CPU.
 
@@ -66,3 +73,15 @@ def test_same_probabilities_as_the_runtime(page, x_test, int8: bool) -> None:
     print(f"\n{file} in Chromium: max |diff| {difference:.2e}, same digit {same_digit:.2%}")
     assert difference <= TOLERANCE
     assert same_digit == 1.0
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])
+def test_metadata_read_from_the_model_bytes(page, int8: bool) -> None:
+    """The page's protobuf reader finds exactly the metadata_props onnxruntime reports."""
+    import onnxruntime
+
+    path = default_model_path(int8=int8)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    expected = session.get_modelmeta().custom_metadata_map
+    assert page.evaluate(READ_METADATA, path.name) == expected
+    assert "training_metrics" in expected

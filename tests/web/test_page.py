@@ -19,7 +19,15 @@ from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.predictor import default_model_path
 from mnist_edge.runtime.preprocess import to_mnist
 from tests.conftest import ROOT
-from tests.web.browser import draw, foreign_requests, open_page, status, wait_until_ready
+from tests.web.browser import (
+    DIST,
+    draw,
+    foreign_requests,
+    open_page,
+    served,
+    status,
+    wait_until_ready,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -175,3 +183,15 @@ def test_no_request_leaves_this_machine(page, tmp_path) -> None:
     page.wait_for_function("document.getElementById('model-info').textContent.includes('int8')")
     assert len(page.requests) > 5  # the page, its modules, onnxruntime-web and the models
     assert foreign_requests(page) == []
+
+
+def test_works_under_any_path(browser) -> None:
+    """Everything is relative: served from web/, the page at /dist/ loads and reads a digit."""
+    with served(DIST.parent, index=DIST / "index.html") as url:
+        page = open_page(browser, f"{url}dist/")
+        try:
+            wait_until_ready(page)
+            draw(page, "1")
+            assert shown(page)[0] == "1"
+        finally:
+            page.context.close()
