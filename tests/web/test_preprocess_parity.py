@@ -27,6 +27,7 @@ MNIST_IMAGES = 80
 WILD_IMAGES = 160  # split evenly over the wild-digit kinds
 # Past WORKING_SIDE, so reduced first (by 2, 3 and 4), with and without transparency
 LARGE = {1500: "png-transparent", 2100: "png-grey", 3500: "png-colour"}
+LIGHT_WITH_DARK_EDGES = 4
 STROKE_COLOURS = [(255, 255, 255), (230, 230, 230), (200, 60, 30), (20, 90, 200)]
 
 PREPROCESS_FILES = """async (names) => {
@@ -73,6 +74,10 @@ def parity_images(folder: Path, x_test: np.ndarray) -> list[Path]:
         alpha = np.asarray(Image.fromarray(x_test[n]).resize((140, 140)))
         strokes = np.broadcast_to(np.array(colour, np.uint8), (140, 140, 3))
         save(f"transparent-strokes-{n}.png", Image.fromarray(np.dstack([strokes, alpha])))
+    for n in range(LIGHT_WITH_DARK_EDGES):  # the composite rule's hard case: light strokes
+        alpha = np.asarray(Image.fromarray(x_test[n]).resize((84, 84), Image.Resampling.BILINEAR))
+        grey = np.where(alpha >= 230, 255, 30).astype(np.uint8)  # with dark anti-aliased edges
+        save(f"transparent-dark-edges-{n}.png", Image.fromarray(np.dstack([grey] * 3 + [alpha])))
     save("blank-white.png", Image.new("L", (64, 64), 255))
     save("blank-transparent.png", Image.new("RGBA", (64, 64), (0, 0, 0, 0)))
     return paths
