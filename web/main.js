@@ -42,6 +42,9 @@ async function drain() {
       state.queued = null;
       await read(final);
     }
+  } catch (error) {
+    state.queued = null;
+    view.showMessage(`The digit could not be read: ${error.message}`);
   } finally {
     state.running = false;
     status.setAttribute('aria-busy', 'false');

@@ -52,6 +52,21 @@ STROKES = {
 }
 
 
+# Installed in every page this harness opens: arrays cross to Python as base64 of their bytes,
+# the exact bits (JSON numbers would lose float32 precision and cost far more).
+BASE64_HELPERS = """
+window.fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+window.toBase64 = (array) => {
+  const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return btoa(text);
+};
+"""
+
+
 class BrowserMissing(RuntimeError):
     """Chromium or Playwright is not installed; the message says how to install it."""
 
@@ -102,6 +117,7 @@ def open_page(
 ) -> "Page":
     """A page in a fresh context (empty cache), every request's URL kept in page.requests."""
     context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_init_script(BASE64_HELPERS)
     page = context.new_page()
     page.requests = []  # type: ignore[attr-defined]
     page.on("request", lambda request: page.requests.append(request.url))  # type: ignore[attr-defined]

@@ -27,12 +27,7 @@ RUN_ALL = """async ({ file, batch }) => {
     const slice = images.subarray(start * 784, (start + size) * 784);
     probabilities.set(await predict(model, slice, size), start * 10);
   }
-  const bytes = new Uint8Array(probabilities.buffer);
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return btoa(text);
+  return toBase64(probabilities);
 }"""
 
 

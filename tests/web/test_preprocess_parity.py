@@ -40,7 +40,7 @@ PREPROCESS_FILES = """async (names) => {
       const { bitmap, rgba } = await decodeImage(blob);
       bitmap.close();
       const digit = toMnist(rgba);
-      results[name] = btoa(String.fromCharCode(...digit));
+      results[name] = toBase64(digit);
     } catch (error) {
       results[name] = 'error: ' + error.message;
     }
