@@ -131,8 +131,9 @@ def how(context: dict[str, str]) -> str:
         f"Made by `make bench-web` (`python -m benchmarks.web`) on {date.today()}: web/dist "
         f"served by Python's http.server on 127.0.0.1, headless {context['browser']} (Debian) "
         f"driven by Playwright, onnxruntime-web {context['ort']} (WebAssembly, one thread), "
-        f"{context['cpu']}, load average {context['load']} at the start. Times are the page's "
-        "own `performance` marks (0.1 ms resolution: the page is not cross-origin isolated)."
+        f"{context['cpu']}, load average {context['load']} (above 2, other work was waiting for "
+        "the cores too). Times are the page's own `performance` marks (0.1 ms resolution: the "
+        "page is not cross-origin isolated)."
     )
 
 
@@ -198,6 +199,7 @@ def main() -> None:
         loads = cold_loads(browser, url, options.loads)
         live = live_predictions(browser, url, options.rounds)
         alone = models_alone(browser, url)
+    context["load"] += f" at the start, {os.getloadavg()[0]:.2f} at the end"
     markdown = render(Figures(sizes(), loads, live, alone, context))
     write_section(options.output, "web", markdown)
     print(markdown)

@@ -183,6 +183,8 @@ def test_no_request_leaves_this_machine(page, tmp_path) -> None:
     page.wait_for_function("document.getElementById('model-info').textContent.includes('int8')")
     assert len(page.requests) > 5  # the page, its modules, onnxruntime-web and the models
     assert foreign_requests(page) == []
+    wasm = [url for url in page.requests if url.endswith(".wasm")]
+    assert len(wasm) == 1, "onnxruntime's WebAssembly should be fetched once (the preload used)"
 
 
 def test_works_under_any_path(browser) -> None:
