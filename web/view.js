@@ -34,6 +34,7 @@ export class View {
     this.status.textContent = message;
     this.status.classList.remove('digit');
     this.announced = null;
+    element('timing').textContent = '';
   }
 
   showImage(image) {
