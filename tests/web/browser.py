@@ -130,17 +130,19 @@ def wait_until_ready(page: "Page") -> None:
     page.wait_for_function("performance.getEntriesByName('model-ready').length > 0")
 
 
-def draw(page: "Page", digit: str) -> None:
-    """Draw one of STROKES with the mouse on the pad, as a person would."""
+def draw(page: "Page", digit: str, lift: bool = True) -> None:
+    """Draw one of STROKES with the mouse on the pad, as a person would (`lift=False` keeps the
+    button down at the end of the last stroke)."""
     box = page.locator("#pad").bounding_box()
-    for stroke in STROKES[digit]:
+    for number, stroke in enumerate(STROKES[digit], start=1):
         points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
         page.mouse.move(*points[0])
         page.mouse.down()
         for start, end in zip(points, points[1:], strict=False):
             steps = max(1, round(math.dist(start, end) / MOUSE_STEP))
             page.mouse.move(*end, steps=steps)
-        page.mouse.up()
+        if lift or number < len(STROKES[digit]):
+            page.mouse.up()
 
 
 def status(page: "Page") -> str:
