@@ -7,12 +7,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME_VENV := .venv-runtime
 FLOORS_VENV := .venv-floors
+WEB_STAMP := web/dist/.built
+WEB_SOURCES := $(wildcard web/*.html web/*.css web/*.js) web/build.mjs web/package.json web/package-lock.json
 SEED := 0
 BENCH_REPEATS ?= 5
 SHIPPED_KERAS := build/model/model.keras
 
 .PHONY: demo test check lint fuzz model samples pictures readme docs bench bench-serve \
-	runtime-check test-floors clean
+	runtime-check test-floors clean web web-screenshot bench-web
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +28,8 @@ demo: $(STAMP)
 	$(BIN)/mnist-edge predict --model artifacts/model.onnx samples/
 	$(BIN)/mnist-edge show data/mnist.npz --index 99 --model artifacts/model.onnx --output artifacts/show-mnist-99.png
 
-# The whole suite, as CI runs it.
-test: lint
+# The whole suite, as CI runs it (the browser tests need the page built).
+test: lint $(WEB_STAMP)
 	$(BIN)/python -m pytest
 
 # The fast loop: lint, and every test that needs neither TensorFlow nor a subprocess (< 60 s).
@@ -95,10 +97,26 @@ pictures: $(STAMP)
 readme: $(STAMP)
 	$(BIN)/python -m benchmarks.readme README.md
 
+# The page in the browser: web/dist, a static site (serve it with any static file server).
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): $(WEB_SOURCES) $(wildcard runtime/models/*.onnx)
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	node web/build.mjs
+	touch $@
+
+# docs/web.png for the README: the page in headless Chromium with a digit drawn on the pad.
+web-screenshot: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python -m tests.web.screenshot docs/web.png
+
+# The page's size, time to first prediction and live prediction time -> BENCHMARKS.md.
+bench-web: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python -m benchmarks.web --output BENCHMARKS.md
+
 # Regenerate the sample images from the MNIST test split.
 samples: $(STAMP)
 	$(BIN)/python tests/make_samples.py samples
 
 clean:
 	rm -rf $(VENV) $(RUNTIME_VENV) $(FLOORS_VENV) build dist artifacts .pytest_cache \
-		.ruff_cache .hypothesis
+		.ruff_cache .hypothesis web/dist web/node_modules
