@@ -8,8 +8,11 @@ STAMP := $(VENV)/.installed
 RUNTIME_VENV := .venv-runtime
 SEED := 0
 BENCH_REPEATS ?= 5
+PLATFORM ?= linux-aarch64
+EXTRAS ?=
+SUITE ?= bookworm
 
-.PHONY: demo test lint model samples pictures bench runtime-check clean
+.PHONY: demo test lint model samples pictures bench runtime-check wheelhouse test-aarch64 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +54,18 @@ runtime-check:
 	$(RUNTIME_VENV)/bin/python -m pip wheel --quiet --no-deps --wheel-dir build/wheel .
 	$(RUNTIME_VENV)/bin/python -m pip install --quiet build/wheel/mnist_edge-*.whl
 	cd /tmp && $(CURDIR)/$(RUNTIME_VENV)/bin/python $(CURDIR)/tests/check_runtime_install.py
+
+# An offline install bundle in dist/: make wheelhouse PLATFORM=linux-aarch64|linux-x86_64|macos-arm64
+# PYTHON=3.11 [EXTRAS=serve]. Here PYTHON is the device's Python version (default 3.11).
+wheelhouse:
+	python3 device/wheelhouse.py --platform $(PLATFORM) --extras '$(EXTRAS)' \
+		--python $(if $(filter command line environment,$(origin PYTHON)),$(PYTHON),3.11)
+
+# The linux-aarch64 bundle installed offline in an emulated Debian arm64 (root, and the packages
+# of .ci/system-packages): parity with x86_64, build/aarch64/$(SUITE)/parity-aarch64.json and
+# the README's device figures. SUITE=trixie: Debian 13, Python 3.13.
+test-aarch64:
+	bash device/aarch64-check $(SUITE)
 
 # The README's pictures, from the shipped model.
 pictures: $(STAMP)
