@@ -11,6 +11,7 @@ BENCH_REPEATS ?= 5
 PLATFORM ?= linux-aarch64
 EXTRAS ?=
 SUITE ?= bookworm
+CPUS ?=
 
 .PHONY: demo test lint model samples pictures bench runtime-check wheelhouse test-aarch64 clean
 
@@ -63,9 +64,10 @@ wheelhouse:
 
 # The linux-aarch64 bundle installed offline in an emulated Debian arm64 (root, and the packages
 # of .ci/system-packages): parity with x86_64, build/aarch64/$(SUITE)/parity-aarch64.json and
-# the README's device figures. SUITE=trixie: Debian 13, Python 3.13.
+# the README's device figures. SUITE=trixie: Debian 13, Python 3.13. CPUS: qemu CPU models
+# (default: cortex-a72 cortex-a76, a Raspberry Pi 4's and 5's).
 test-aarch64:
-	bash device/aarch64-check $(SUITE)
+	bash device/aarch64-check $(SUITE) $(CPUS)
 
 # The README's pictures, from the shipped model.
 pictures: $(STAMP)

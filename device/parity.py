@@ -25,8 +25,8 @@ MAX_ABS_DIFF = 1e-5  # largest |p_arm - p_x86| accepted on any probability (as i
 MODELS = ("float", "int8")
 # What each emulated CPU stands for (qemu's CPU models).
 CPUS = {
-    "cortex-a72": "Raspberry Pi 4: Armv8.0-A, no int8 dot product",
-    "cortex-a76": "Raspberry Pi 5: Armv8.2-A with int8 dot product",
+    "cortex-a72": "Raspberry Pi 4: Armv8.0-A",
+    "cortex-a76": "Raspberry Pi 5: Armv8.2-A, int8 dot product",
 }
 
 

@@ -31,9 +31,9 @@ def bundles_table(runs: list[dict]) -> list[str]:
 
 
 def parity_rows(run: dict) -> list[str]:
-    version = run["environments"]["x86_64"]["versions"]["onnxruntime"]
     return [
-        f"| Debian {run['suite']}, Python {run['python']['aarch64']}, onnxruntime {version} "
+        f"| Debian {run['suite']}, Python {run['python']['aarch64']}, onnxruntime "
+        f"{run['environments'][cpu]['versions']['onnxruntime']} "
         f"| {cpu} ({CPUS.get(cpu, '')}) | {megabytes(run['installed_bytes'])} "
         f"| {figures['accuracy']['float']:.2%} | {figures['accuracy']['int8']:.2%} "
         f"| {figures['max_abs_diff']:.1e} | {figures['same_digit']:.2%} |"

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,12 +54,20 @@ def python_version(spec: str) -> str:
     return subprocess.run([spec, "-c", script], capture_output=True, text=True).stdout.strip()
 
 
-def checked_extras(extras: list[str]) -> list[str]:
-    """The extras to bundle; the training and development ones are refused."""
+def checked_extras(extras: list[str], known: set[str]) -> list[str]:
+    """The extras to bundle: ones pyproject.toml defines, but not for training or tests."""
     refused = sorted(NOT_FOR_DEVICES & set(extras))
     if refused:
         raise ValueError(f"extras {refused} are not for devices (TensorFlow, test tools)")
+    unknown = sorted(set(extras) - known)
+    if unknown:
+        raise ValueError(f"no extra {unknown} in pyproject.toml (it has {sorted(known)})")
     return sorted(set(extras))
+
+
+def project_extras() -> set[str]:
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        return set(tomllib.load(file)["project"].get("optional-dependencies", {}))
 
 
 def bundle_name(platform: str, version: str, extras: list[str]) -> str:
@@ -176,7 +185,8 @@ def main() -> None:
     options = parser.parse_args()
     try:
         version = python_version(options.python)
-        extras = checked_extras([name for name in options.extras.split(",") if name])
+        requested = [name.strip() for name in options.extras.split(",") if name.strip()]
+        extras = checked_extras(requested, project_extras())
         folder = build(options.platform, version, extras, options.output)
     except (ValueError, subprocess.CalledProcessError) as error:
         sys.exit(f"wheelhouse: {error}")

@@ -84,7 +84,13 @@ def test_intact_bundle_installs_only_from_its_folder(tmp_path: Path) -> None:
 @pytest.mark.parametrize("extras", [["train"], ["dev"], ["serve", "train"]])
 def test_training_and_dev_extras_are_refused(extras: list[str]) -> None:
     with pytest.raises(ValueError, match="not for devices"):
-        wheelhouse.checked_extras(extras)
+        wheelhouse.checked_extras(extras, {"train", "dev", "serve"})
+
+
+def test_unknown_extra_is_refused() -> None:
+    assert wheelhouse.checked_extras(["serve"], {"serve", "train"}) == ["serve"]
+    with pytest.raises(ValueError, match=r"no extra \['sevre'\]"):
+        wheelhouse.checked_extras(["sevre"], {"serve", "train"})
 
 
 def test_training_wheels_are_caught_and_the_bundle_removed(tmp_path: Path) -> None:
