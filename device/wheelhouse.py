@@ -51,7 +51,8 @@ def python_version(spec: str) -> str:
     if shutil.which(spec) is None:
         raise ValueError(f"--python {spec!r} is neither a version like 3.11 nor an interpreter")
     script = "import sys; print('%d.%d' % sys.version_info[:2])"
-    return subprocess.run([spec, "-c", script], capture_output=True, text=True).stdout.strip()
+    run = subprocess.run([spec, "-c", script], capture_output=True, text=True, check=True)
+    return run.stdout.strip()
 
 
 def checked_extras(extras: list[str], known: set[str]) -> list[str]:
@@ -78,7 +79,7 @@ def bundle_name(platform: str, version: str, extras: list[str]) -> str:
 def build_own_wheel(folder: Path) -> Path:
     """The project's wheel (pure Python, py3-none-any) from this checkout."""
     with tempfile.TemporaryDirectory() as scratch:
-        pip(["wheel", "--no-deps", "--wheel-dir", scratch, str(ROOT)])
+        pip(["wheel", "--no-deps", "--wheel-dir", scratch, str(ROOT)], "cannot build the wheel")
         (wheel,) = Path(scratch).glob("*.whl")
         return Path(shutil.copy2(wheel, folder))
 
@@ -87,23 +88,15 @@ def download(folder: Path, wheel: Path, platform: str, version: str, extras: lis
     """Every runtime dependency of `wheel` (with `extras`), as binary wheels for the target."""
     requirement = f"{wheel}[{','.join(extras)}]" if extras else str(wheel)
     tags = [option for tag in platform_tags(platform) for option in ("--platform", tag)]
-    pip(
-        [
-            "download",
-            "--only-binary=:all:",
-            *tags,
-            "--python-version",
-            version,
-            "--dest",
-            str(folder),
-            requirement,
-        ]
-    )
+    target = [*tags, "--python-version", version]
+    failure = f"no complete set of wheels for {platform}, Python {version}"
+    pip(["download", "--only-binary=:all:", *target, "--dest", str(folder), requirement], failure)
 
 
-def pip(arguments: list[str]) -> None:
+def pip(arguments: list[str], failure: str) -> None:
     """pip, errors only (a machine's pip.conf may warn about every index it lists)."""
-    subprocess.run([sys.executable, "-m", "pip", "-qq", *arguments], check=True)
+    if subprocess.run([sys.executable, "-m", "pip", "-qq", *arguments]).returncode != 0:
+        raise ValueError(f"{failure} (pip's error above)")
 
 
 def distribution(wheel_file: str) -> str:
@@ -112,10 +105,9 @@ def distribution(wheel_file: str) -> str:
 
 
 def refuse_training_packages(folder: Path) -> None:
-    """A bundle that would carry TensorFlow or its converters is removed, not shipped."""
+    """TensorFlow or its converters in the bundle: an error (build() then removes it)."""
     found = sorted({distribution(wheel.name) for wheel in folder.glob("*.whl")} & TRAINING_PACKAGES)
     if found:
-        shutil.rmtree(folder)
         raise ValueError(f"training packages {found} came along; no bundle was written")
 
 
@@ -159,12 +151,16 @@ def build(platform: str, version: str, extras: list[str], output: Path) -> Path:
     folder = output / bundle_name(platform, version, extras)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    wheel = build_own_wheel(folder)
-    download(folder, wheel, platform, version, extras)
-    refuse_training_packages(folder)
-    write_install_script(folder, platform, version, requirement_for(wheel, extras))
-    shutil.copytree(SYSTEMD, folder / "systemd")
-    write_checksums(folder)
+    try:
+        wheel = build_own_wheel(folder)
+        download(folder, wheel, platform, version, extras)
+        refuse_training_packages(folder)
+        write_install_script(folder, platform, version, requirement_for(wheel, extras))
+        shutil.copytree(SYSTEMD, folder / "systemd")
+        write_checksums(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # never half a bundle
+        raise
     return folder
 
 
@@ -188,7 +184,7 @@ def main() -> None:
         requested = [name.strip() for name in options.extras.split(",") if name.strip()]
         extras = checked_extras(requested, project_extras())
         folder = build(options.platform, version, extras, options.output)
-    except (ValueError, subprocess.CalledProcessError) as error:
+    except (ValueError, subprocess.CalledProcessError) as error:  # (the latter: --python)
         sys.exit(f"wheelhouse: {error}")
     figures = measure(folder)
     print(f"{folder}: {figures['wheels']} wheels, {figures['bytes'] / 1e6:.1f} MB")

@@ -93,7 +93,7 @@ def test_unknown_extra_is_refused() -> None:
         wheelhouse.checked_extras(["sevre"], {"serve", "train"})
 
 
-def test_training_wheels_are_caught_and_the_bundle_removed(tmp_path: Path) -> None:
+def test_training_wheels_are_caught(tmp_path: Path) -> None:
     folder = tmp_path / "bundle"
     folder.mkdir()
     for name in (
@@ -103,7 +103,6 @@ def test_training_wheels_are_caught_and_the_bundle_removed(tmp_path: Path) -> No
         (folder / name).write_bytes(b"")
     with pytest.raises(ValueError, match=r"\['tensorflow_cpu'\]"):
         wheelhouse.refuse_training_packages(folder)
-    assert not folder.exists()
 
 
 def probe_output(probabilities: np.ndarray, accuracy: float, digit: int) -> dict[str, object]:
