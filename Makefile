@@ -79,5 +79,6 @@ pictures: $(STAMP)
 samples: $(STAMP)
 	$(BIN)/python tests/make_samples.py samples
 
+# --one-file-system: never into a /proc, /sys or /dev left bound in build/aarch64 by a killed check
 clean:
-	rm -rf $(VENV) $(RUNTIME_VENV) build dist artifacts .pytest_cache .ruff_cache
+	rm -rf --one-file-system $(VENV) $(RUNTIME_VENV) build dist artifacts .pytest_cache .ruff_cache
