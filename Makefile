@@ -12,9 +12,13 @@ WEB_SOURCES := $(wildcard web/*.html web/*.css web/*.js) web/build.mjs web/packa
 SEED := 0
 BENCH_REPEATS ?= 5
 SHIPPED_KERAS := build/model/model.keras
+PLATFORM ?= linux-aarch64
+EXTRAS ?=
+SUITE ?= bookworm
+CPUS ?=
 
 .PHONY: demo test check lint fuzz model samples pictures readme docs bench bench-serve \
-	runtime-check test-floors clean web web-screenshot bench-web
+	runtime-check test-floors clean web web-screenshot bench-web wheelhouse test-aarch64
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +90,19 @@ test-floors:
 	$(FLOORS_VENV)/bin/python -m pip list 2>/dev/null | grep -iE '^(numpy|onnxruntime|pillow|typer) '
 	MNIST_EDGE_RUNTIME_ONLY=1 $(FLOORS_VENV)/bin/python -m pytest -m "not slow" -q -p no:cacheprovider
 
+# An offline install bundle in dist/: make wheelhouse PLATFORM=linux-aarch64|linux-x86_64|macos-arm64
+# PYTHON=3.11 [EXTRAS=serve]. Here PYTHON is the device's Python version (default 3.11).
+wheelhouse:
+	python3 device/wheelhouse.py --platform $(PLATFORM) --extras '$(EXTRAS)' \
+		--python $(if $(filter command line environment,$(origin PYTHON)),$(PYTHON),3.11)
+
+# The linux-aarch64 bundle installed offline in an emulated Debian arm64 (root, and the packages
+# of .ci/system-packages): parity with x86_64, build/aarch64/$(SUITE)/parity-aarch64.json and
+# the README's device figures. SUITE=trixie: Debian 13, Python 3.13. CPUS: qemu CPU models
+# (default: cortex-a72 cortex-a76, a Raspberry Pi 4's and 5's).
+test-aarch64:
+	bash device/aarch64-check $(SUITE) $(CPUS)
+
 # The README's pictures and generated figures, from the shipped model.
 docs: pictures readme
 
@@ -117,6 +134,7 @@ bench-web: $(STAMP) $(WEB_STAMP)
 samples: $(STAMP)
 	$(BIN)/python tests/make_samples.py samples
 
+# --one-file-system: never into a /proc, /sys or /dev left bound in build/aarch64 by a killed check
 clean:
-	rm -rf $(VENV) $(RUNTIME_VENV) $(FLOORS_VENV) build dist artifacts .pytest_cache \
-		.ruff_cache .hypothesis web/dist web/node_modules
+	rm -rf --one-file-system $(VENV) $(RUNTIME_VENV) $(FLOORS_VENV) build dist artifacts \
+		.pytest_cache .ruff_cache .hypothesis web/dist web/node_modules
