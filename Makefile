@@ -11,8 +11,8 @@ SEED := 0
 BENCH_REPEATS ?= 5
 SHIPPED_KERAS := build/model/model.keras
 
-.PHONY: demo test check lint fuzz model samples pictures readme docs bench runtime-check \
-	test-floors clean
+.PHONY: demo test check lint fuzz model samples pictures readme docs bench bench-instructions \
+	runtime-check test-floors clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ model: $(SHIPPED_KERAS)
 bench: $(STAMP) $(SHIPPED_KERAS)
 	$(BIN)/python -m benchmarks.run --output BENCHMARKS.md --repeats $(BENCH_REPEATS) \
 		--keras-model $(SHIPPED_KERAS)
+
+# Instructions per batch-1 call at each step of the single-image path, under valgrind's
+# callgrind (independent of the machine's load; needs valgrind; about 5 minutes).
+bench-instructions: $(STAMP) $(SHIPPED_KERAS)
+	$(BIN)/python -m benchmarks.instructions --output BENCHMARKS.md --keras-model $(SHIPPED_KERAS)
 
 # The base install (no extras) in a separate environment, from a built wheel: no TensorFlow.
 runtime-check:
