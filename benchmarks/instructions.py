@@ -8,9 +8,10 @@ calls between two `time.sleep(0)`; callgrind writes a profile part at every entr
 step's CALLS calls and nothing else. Only the calling thread is counted: a thread that
 onnxruntime starts on import polls under valgrind (it sleeps when run natively), and would
 add instructions by the second; the two steps that run on the thread pool therefore lose
-their worker's share of the arithmetic, which makes "before" a lower bound. Instructions are
-not time (a cache miss costs hundreds of cycles and one instruction), but they show the
-overhead each change removed.
+their worker's share of the arithmetic, which makes "before" a lower bound. Valgrind does
+not emulate AVX-512, so onnxruntime takes its AVX2 kernels under it, as on a machine without
+AVX-512. Instructions are not time (a cache miss costs hundreds of cycles and one
+instruction), but they show the overhead each change removed.
 
 Usage: python -m benchmarks.instructions --keras-model build/model/model.keras
 """
@@ -131,7 +132,8 @@ def main() -> None:
         f"Made by `make bench-instructions`: {CALLS:,} calls of each step on one test image "
         "under valgrind's callgrind, the timing loop's own instructions subtracted, the "
         "calling thread only (the thread pool's worker is not counted in the first two "
-        "rows). Independent of the machine's load; not a time.\n\n" + table(per_call)
+        "rows); valgrind has no AVX-512, so the kernels are onnxruntime's AVX2 ones. "
+        "Independent of the machine's load; not a time.\n\n" + table(per_call)
     )
     write_section(args.output, "instructions", text)
     print(text)

@@ -1,5 +1,8 @@
 """`make bench`: every engine on the same 10,000 MNIST test images, start-up, memory, sizes.
 
+Then one image at a time, the engines interleaved (benchmarks/batch_one.py): its section of
+BENCHMARKS.md and of the README.
+
 Usage: python -m benchmarks.run --output BENCHMARKS.md --repeats 3
 Needs the train extra (TensorFlow, Keras) and a trained model (build/model/model.keras);
 builds a throw-away runtime-only venv with pip for the start-up and install-size figures.
