@@ -144,8 +144,10 @@ def summary(result: BatchOne) -> str:
     return (
         f"One image through `Predictor.predict`: {parts[0]}; {parts[1]}; TensorFlow Lite "
         f"(XNNPACK, one thread per core) {tflite.median_us:.1f} µs median, {tflite.p99_us:.1f} "
-        f"µs p99, and {result.engines[TFLITE_ONE_THREAD].median_us:.1f} µs with one thread. "
-        f"The export passes also change throughput at batch {result.batch:,}: {folding}."
+        f"µs p99, and {result.engines[TFLITE_ONE_THREAD].median_us:.1f} µs with one thread "
+        f"(`make bench`, 1-minute load average {max(result.load):.1f} on a "
+        f"{os.cpu_count()}-core machine: see BENCHMARKS.md). The export passes also change "
+        f"throughput at batch {result.batch:,}: {folding}."
     )
 
 
