@@ -18,7 +18,8 @@ SUITE ?= bookworm
 CPUS ?=
 
 .PHONY: demo test check lint fuzz model samples pictures readme docs bench bench-serve \
-	runtime-check test-floors clean web web-screenshot bench-web wheelhouse test-aarch64
+	bench-instructions runtime-check test-floors clean web web-screenshot bench-web wheelhouse \
+	test-aarch64
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +72,11 @@ SOAK_SECONDS ?= 60
 bench-serve: $(STAMP)
 	$(BIN)/python -m benchmarks.serve_bench --output BENCHMARKS.md --seconds $(SERVE_SECONDS) \
 		--soak-seconds $(SOAK_SECONDS)
+
+# Instructions per batch-1 call at each step of the single-image path, under valgrind's
+# callgrind (independent of the machine's load; needs valgrind; about 5 minutes).
+bench-instructions: $(STAMP) $(SHIPPED_KERAS)
+	$(BIN)/python -m benchmarks.instructions --output BENCHMARKS.md --keras-model $(SHIPPED_KERAS)
 
 # The base install (no extras) in a separate environment, from a built wheel: no TensorFlow.
 runtime-check:

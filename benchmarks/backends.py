@@ -23,6 +23,7 @@ NUMPY_FLOOR = "NumPy floor"
 KERAS_PREDICT = "Keras model.predict"
 ONNX_FLOAT32 = "onnxruntime float32"
 ONNX_INT8 = "onnxruntime int8"
+TFLITE = "TensorFlow Lite (XNNPACK)"
 
 if TYPE_CHECKING:
     import keras
@@ -100,7 +101,7 @@ def tflite_backend(model: "keras.Model", threads: int) -> Backend:
         model.export(saved_model, verbose=False)
         content = tf.lite.TFLiteConverter.from_saved_model(saved_model).convert()
     runner = TFLiteRunner(content, threads)
-    return Backend("TensorFlow Lite (XNNPACK)", runner, False, "model.tflite", len(content))
+    return Backend(TFLITE, runner, False, "model.tflite", len(content))
 
 
 class TFLiteRunner:
@@ -108,6 +109,8 @@ class TFLiteRunner:
 
     def __init__(self, content: bytes, threads: int) -> None:
         import tensorflow as tf
+
+        self.content = content  # the converted model, for another interpreter of it
 
         with warnings.catch_warnings():  # it says to move to ai-edge-litert; it still works in 2.21
             warnings.simplefilter("ignore", UserWarning)

@@ -21,8 +21,9 @@ from benchmarks.figures import (
     vs_floor,
     vs_keras,
 )
+from benchmarks.latency import Timing
 from benchmarks.processes import MB
-from benchmarks.targets import verdicts
+from benchmarks.targets import batch_one_verdicts, verdicts
 from mnist_edge.runtime.bench import LATENCY_RUNS
 
 NOISY = 0.10  # figures whose repeats spread wider than ±10% are counted as noisy
@@ -42,6 +43,7 @@ class Results:
     versions: dict[str, dict[str, str]]  # install -> distribution -> version
     command: str  # how this file was made
     load: tuple[float, float]  # 1-minute load average when the run started and ended
+    batch_one: dict[str, Timing] | None = None  # interleaved batch-1 timings, by engine
 
 
 def render(results: Results) -> str:
@@ -93,11 +95,14 @@ def _machine(results: Results) -> str:
 
 def targets_table(results: Results) -> str:
     """Each target of the issue, what was measured, and whether it was met."""
+    checked = verdicts(results.figures, results.sizes, results.batches)
+    if results.batch_one:
+        checked += batch_one_verdicts(results.batch_one)
     rows = [
         [verdict.target, verdict.measured, "yes" if verdict.met else "**no**"]
-        for verdict in verdicts(results.figures, results.sizes, results.batches)
+        for verdict in checked
     ]
-    return _table(["target", "measured (median)", "met"], rows)
+    return markdown_table(["target", "measured (median)", "met"], rows)
 
 
 def _engines(results: Results) -> str:
@@ -114,7 +119,7 @@ def _engines(results: Results) -> str:
         flops = results.figures[(engine, per_second(largest))].median * FLOPS_PER_IMAGE / 1e9
         cells += [f"{flops:.1f}", f"{results.differences[engine]:.1e}"]
         rows.append([engine, *cells])
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
 def _ratios(results: Results) -> str:
@@ -124,7 +129,7 @@ def _ratios(results: Results) -> str:
         [engine, *(_cell(results.figures[(engine, column)], _ratio) for column in columns)]
         for engine in results.engines
     ]
-    return _table(["engine", *columns], rows)
+    return markdown_table(["engine", *columns], rows)
 
 
 def _processes(results: Results) -> str:
@@ -146,12 +151,12 @@ def _processes(results: Results) -> str:
         "decode + preprocess + model, default threads)."
     )
     header = ["process", SECONDS, MAX_RSS_MB, SPEED_UP_VS_KERAS]
-    return _table(header, rows) + "\n\n" + folder
+    return markdown_table(header, rows) + "\n\n" + folder
 
 
 def _sizes(results: Results) -> str:
     rows = [[name, f"{size / MB:,.2f}"] for name, size in results.sizes.items()]
-    return _table(["what", "MB (10^6 bytes)"], rows)
+    return markdown_table(["what", "MB (10^6 bytes)"], rows)
 
 
 def _noise(results: Results) -> str:
@@ -208,7 +213,7 @@ def _ratio(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)

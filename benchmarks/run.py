@@ -1,5 +1,8 @@
 """`make bench`: every engine on the same 10,000 MNIST test images, start-up, memory, sizes.
 
+Then one image at a time, the engines interleaved (benchmarks/batch_one.py): its section of
+BENCHMARKS.md and of the README.
+
 Usage: python -m benchmarks.run --output BENCHMARKS.md --repeats 3
 Needs the train extra (TensorFlow, Keras) and a trained model (build/model/model.keras);
 builds a throw-away runtime-only venv with pip for the start-up and install-size figures.
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import batch_one
 from benchmarks.backends import Backend, Images, all_backends, max_differences
 from benchmarks.figures import (
     FILES,
@@ -148,11 +152,12 @@ def main() -> None:
     args = parse_args()
     load_before = os.getloadavg()[0]
     threads = os.cpu_count() or 1
-    test = load_mnist().x_test
-    images = Images(test, scale_pixels(test))
+    mnist = load_mnist()
+    images = Images(mnist.x_test, scale_pixels(mnist.x_test))
     keras_model = load_keras(args.keras_model)
     backends = all_backends(keras_model, args.keras_model, threads)
     differences = max_differences(backends, images)
+    graphs = batch_one.graphs(keras_model, mnist.x_train)
     predictor = Predictor()  # what `mnist-edge predict` opens: shipped model, default threads
     with runtime_venv(PROJECT) as venv, tempfile.TemporaryDirectory() as scratch:
         png = Path(scratch, "one.png")
@@ -167,6 +172,8 @@ def main() -> None:
             sample |= folder(predictor, images, args.files)
             add_ratios(sample, [backend.name for backend in backends], BATCHES)
             samples.append(sample)
+        _progress("batch 1, interleaved")
+        one_at_a_time = batch_one.measure(backends, images, graphs)
         results = Results(
             figures=summarise(samples),
             sizes=sizes(venv, backends),
@@ -183,9 +190,12 @@ def main() -> None:
             },
             command=" ".join(["python -m benchmarks.run", *sys.argv[1:]]),
             load=(load_before, os.getloadavg()[0]),
+            batch_one=one_at_a_time.engines,
         )
     write_section(args.output, "engines", render(results))
+    write_section(args.output, "batch-1", batch_one.section(one_at_a_time))
     write_section(args.readme, "bench-targets", targets_table(results))
+    write_section(args.readme, "batch-1", batch_one.readme(one_at_a_time))
     _progress(f"wrote {args.output}")
 
 

@@ -5,8 +5,9 @@ fail whenever the shared machine is busy.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from benchmarks.backends import ONNX_FLOAT32
+from benchmarks.backends import ONNX_FLOAT32, ONNX_INT8, TFLITE
 from benchmarks.figures import (
     FILES,
     FILES_PER_SECOND,
@@ -22,7 +23,11 @@ from benchmarks.figures import (
 )
 from benchmarks.processes import CLI_PROCESS, MB
 
+if TYPE_CHECKING:
+    from benchmarks.latency import Timing
+
 FLOOR_RATIO = 0.95  # onnxruntime float32 vs NumPy floor, batch >= 1024
+FLOOR_RATIO_LARGEST = 1.0  # and at the largest batch: single-image work must not cost this
 KERAS_RATIO = 10  # onnxruntime float32 vs Keras model.predict, batch >= 1024
 LATENCY_US = 100  # batch-1, in-process
 COLD_START_S = 0.6  # `mnist-edge predict one.png`, whole process
@@ -69,6 +74,11 @@ def verdicts(
             min(floor_ratios) >= FLOOR_RATIO,
         ),
         Verdict(
+            f"onnxruntime float32 ≥ {FLOOR_RATIO_LARGEST:.1f}× NumPy floor, batch {batches[-1]:,}",
+            f"{floor_ratios[-1]:.2f}×",
+            floor_ratios[-1] >= FLOOR_RATIO_LARGEST,
+        ),
+        Verdict(
             f"onnxruntime float32 ≥ {KERAS_RATIO}× Keras model.predict, batch ≥ 1024",
             keras_text,
             min(keras_ratios) >= KERAS_RATIO,
@@ -106,4 +116,19 @@ def verdicts(
             f"{files_per_second:,.0f} files/s ({files:,.0f} files)",
             files_per_second >= FOLDER_FILES_PER_SECOND,
         ),
+    ]
+
+
+def batch_one_verdicts(engines: dict[str, "Timing"]) -> list[Verdict]:
+    """The Predictor's batch-1 median and p99 against TensorFlow Lite's, from the interleaved
+    measurement (benchmarks/batch_one.py)."""
+    tflite = engines[TFLITE]
+    return [
+        Verdict(
+            f"{name} batch-1 median and p99 ≤ {TFLITE}'s (interleaved)",
+            f"{engines[name].median_us:.1f} / {engines[name].p99_us:.1f} µs against "
+            f"{tflite.median_us:.1f} / {tflite.p99_us:.1f} µs",
+            engines[name].median_us <= tflite.median_us and engines[name].p99_us <= tflite.p99_us,
+        )
+        for name in (ONNX_FLOAT32, ONNX_INT8)
     ]

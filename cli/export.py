@@ -51,6 +51,14 @@ def parity_table(summary: dict) -> str:
             f"  {row['backend']:<16}{row['max_abs_diff']:>12.2e}{row['mean_abs_diff']:>13.2e}"
             f"{row['argmax_agreement']:>12.2%}  {'pass' if row['passed'] else 'FAIL'}"
         )
+    for optimisation in summary.get("optimisations", []):
+        lines.append(f"optimised after parity: {optimisation}")
+    if summary.get("optimisations"):
+        readable = ", ".join(
+            f"{row['backend']} {row['max_abs_diff']:.2e}"
+            for row in summary["readable_graph_backends"]
+        )
+        lines.append(f"  the readable graph (the reference), max |diff|: {readable}")
     if "int8" in summary:
         q = summary["int8"]
         lines.append(
@@ -58,4 +66,5 @@ def parity_table(summary: dict) -> str:
             f"{q['float_bytes'] / 1024:.0f} KiB), test accuracy {q['test_accuracy']:.2%} "
             f"(float {q['float_test_accuracy']:.2%}, drop {q['accuracy_drop_points']:.2f} points)"
         )
+        lines += [f"  optimised: {optimisation}" for optimisation in q.get("optimisations", [])]
     return "\n".join(lines)

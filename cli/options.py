@@ -30,7 +30,10 @@ ModelOption = Annotated[
     ),
 ]
 ThreadsOption = Annotated[
-    int | None, typer.Option(min=1, help="onnxruntime threads. Default: one per core.")
+    int | None,
+    typer.Option(
+        min=1, help="onnxruntime threads for large batches (one image: one). Default: one per core."
+    ),
 ]
 BatchOption = Annotated[int, typer.Option(min=1, help="Images per model call.")]
 ReportFormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")]

@@ -14,9 +14,11 @@ from mnist_edge.core.files import write_json
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.export.convert import keras_to_onnx
 from mnist_edge.export.metadata import build_metadata, set_metadata
+from mnist_edge.export.optimise import optimise
 from mnist_edge.export.parity import (
     MAX_ABS_DIFF,
     ParityError,
+    ParityReport,
     measure_parity,
     require_parity,
     run_backend,
@@ -60,8 +62,11 @@ def export_model(
     mnist = load_mnist(data)
     expected = model.predict(scale_pixels(mnist.x_test), batch_size=1024, verbose=0)
     keras_accuracy = accuracy(expected, mnist.y_test)
-    proto = keras_to_onnx(model, opset)
-    set_metadata(proto, build_metadata(keras_path, keras_accuracy))
+    readable = keras_to_onnx(model, opset)
+    set_metadata(readable, build_metadata(keras_path, keras_accuracy))
+    onnx.checker.check_model(readable, full_check=True)
+    readable_reports = measure_parity(readable.SerializeToString(), mnist.x_test, expected)
+    proto, optimisations = optimise(readable)  # what is written: proven again below
     onnx.checker.check_model(proto, full_check=True)
     model_bytes = proto.SerializeToString()
     reports = measure_parity(model_bytes, mnist.x_test, expected)
@@ -73,16 +78,21 @@ def export_model(
         "tolerance": MAX_ABS_DIFF,
         "keras_test_accuracy": keras_accuracy,
         "backends": [report.as_dict() for report in reports],
+        "optimisations": optimisations,
+        "readable_graph_backends": [report.as_dict() for report in readable_reports],
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     parity_path = output.parent / PARITY_FILE
     try:
-        require_parity(reports)
+        require_parity(readable_reports)  # the converter's own graph: the reference
+        require_optimised_parity(reports, optimisations)
         _write_atomically(output, model_bytes)
         if int8:
-            int8_model = quantize_int8(proto, calibration_set(mnist.x_train))
+            quantized = quantize_int8(proto, calibration_set(mnist.x_train))
+            int8_model, int8_optimisations = optimise(quantized)
             int8_bytes = int8_model.SerializeToString()
-            summary["int8"] = int8_report(int8_bytes, model_bytes, mnist.x_test, mnist.y_test)
+            report = int8_report(int8_bytes, model_bytes, mnist.x_test, mnist.y_test)
+            summary["int8"] = {**report, "optimisations": int8_optimisations}
             require_int8_targets(summary["int8"])
             _write_atomically(int8_path(output), int8_bytes)
     except (ParityError, QuantizationError) as error:
@@ -93,6 +103,16 @@ def export_model(
     finally:
         write_json(parity_path, summary)
     return ExportResult(output, int8_path(output) if int8 else None, parity_path, summary)
+
+
+def require_optimised_parity(reports: list[ParityReport], optimisations: list[str]) -> None:
+    """The graph to be written keeps the readable graph's parity, or the error names the pass."""
+    try:
+        require_parity(reports)
+    except ParityError as error:
+        if not optimisations:
+            raise
+        raise ParityError(f"optimised graph ({'; '.join(optimisations)}): {error}") from None
 
 
 def load_keras(path: Path) -> keras.Model:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_edge.runtime.predictor import Predictor
+from mnist_edge.runtime.predictor import SMALL_BATCH, Predictor
 
 BATCH_SIZES = (1, 32, 256, 1024, 10_000)
 LATENCY_RUNS = 5000
@@ -110,6 +110,7 @@ def run_bench(
     result: dict[str, object] = {
         "machine": machine(),
         "onnxruntime": onnxruntime.__version__,
+        "small_batch": SMALL_BATCH,  # the largest batch run in the one-thread session
         "models": {name: bench_model(predictor, images) for name, predictor in models.items()},
     }
     if folder_files:
@@ -123,8 +124,9 @@ def as_table(result: dict, threads: int | None) -> str:
     info = result["machine"]
     lines = [
         f"{info['cpu']}, {info['cores']} cores ({' '.join(info['flags']) or 'no flags read'}), "
-        f"onnxruntime {result['onnxruntime']}, threads: "
-        + (str(threads) if threads else "onnxruntime's default (one per physical core)"),
+        f"onnxruntime {result['onnxruntime']}, threads: one for batches up to "
+        f"{result['small_batch']}, "
+        + (f"{threads} for larger ones" if threads else "one per core for larger ones"),
         "",
         f"{'model':<24}{'batch-1 latency':>22}   throughput, images/s at batch size",
         f"{'':<24}{'median':>11}{'p99':>11}   " + "".join(f"{b:>10,}" for b in BATCH_SIZES),

@@ -1,5 +1,12 @@
-"""Predictor: the ONNX model in onnxruntime, checked against the contract, run in chunks."""
+"""Predictor: the ONNX model in onnxruntime, checked against the contract, run in chunks.
 
+Two sessions of the same model: small batches (a single image, a service's request) run in a
+one-thread session through buffers bound once (runtime/bound.py), where waking a thread pool
+costs more than the arithmetic; larger batches run in a session with a thread per core,
+built on first use so that a process that predicts one image never starts the pool.
+"""
+
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +23,7 @@ from mnist_edge.core.errors import InputError, ModelError
 from mnist_edge.core.files import open_regular
 from mnist_edge.core.text import one_line, printable
 from mnist_edge.runtime.arrays import as_image_batch, checked_pixels
+from mnist_edge.runtime.bound import BoundSession
 
 MODELS = Path(__file__).parent / "models"
 DEFAULT_MODEL = "mnist-mlp.onnx"
@@ -24,6 +32,10 @@ CHUNK = 1024  # images per onnxruntime call for large inputs; the float32 copy t
 # of a chunk (3 MiB) stays in cache: 4096 was ~20% slower at 10,000 images
 MAX_MODEL_BYTES = 256 * 2**20  # a digit model is kilobytes to a few megabytes
 ORT_ERRORS_ONLY = 3  # onnxruntime's log severity: its warnings would reach stderr in colour
+# Batches up to this size run in the one-thread session: below it, waking the pool costs about
+# what it saves on 2 cores, and a busy machine makes the pool slower (BENCHMARKS.md, "Small
+# batches: one thread or the pool", measures it on the machine at hand).
+SMALL_BATCH = 8
 
 
 def default_model_path(int8: bool = False) -> Path:
@@ -46,8 +58,6 @@ class Predictor:
     ) -> None:
         """`model`: a path, the model file's bytes (named `name` in messages), or None for the
         shipped model."""
-        import onnxruntime
-
         if isinstance(model, bytes):
             self.model_path, self.model_bytes = Path(name), model
         else:
@@ -58,32 +68,26 @@ class Predictor:
                 self.model_bytes = _read_model(self.model_path)
             except InputError as error:
                 raise ModelError(f"{name}: {error}") from None
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = ORT_ERRORS_ONLY
-        if threads is not None:
-            if threads < 1:
-                raise ValueError("threads must be at least 1")
-            options.intra_op_num_threads = threads
-        try:
-            self._session = onnxruntime.InferenceSession(
-                self.model_bytes, options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as error:  # onnxruntime raises its own types for bad files
-            reason = one_line(str(error).strip().split("\n")[0]) or type(error).__name__
-            raise ModelError(f"{name}: not a loadable ONNX model ({reason})") from None
-        inputs = [_spec(arg) for arg in self._session.get_inputs()]
-        outputs = [_spec(arg) for arg in self._session.get_outputs()]
+        if threads is not None and threads < 1:
+            raise ValueError("threads must be at least 1")
+        self._name, self._threads = name, threads
+        single = open_session(self.model_bytes, name, threads=1)
+        inputs = [_spec(arg) for arg in single.get_inputs()]
+        outputs = [_spec(arg) for arg in single.get_outputs()]
         problems = contract_problems(inputs, outputs)
         if problems:
             raise ModelError(f"{name}: not an mnist-edge model: {'; '.join(problems)}")
         self.input = inputs[0]
         self.output = outputs[0]
-        raw = self._session.get_modelmeta().custom_metadata_map
+        raw = single.get_modelmeta().custom_metadata_map
         self.metadata = decode_metadata(raw)
         labels = self.metadata.get(META_LABELS, list(LABELS))
         self.labels = tuple(str(label) for label in labels)
         if len(self.labels) != NUM_CLASSES:
             raise ModelError(f"{name}: metadata lists {len(self.labels)} labels, not 10")
+        self._small = BoundSession(single, self.input.name, self.output.name)
+        self._pool = single if threads == 1 else None  # the session for larger batches
+        self._pool_lock = threading.Lock()
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """float32 probabilities (N, 10) for images (N, 28, 28): uint8, or float in [0, 1].
@@ -108,16 +112,51 @@ class Predictor:
         return self._run(batch)
 
     def _checked(self, chunk: np.ndarray, offset: int) -> np.ndarray:
+        if chunk.dtype == np.uint8:  # every uint8 image is usable as it is
+            return chunk
         pixels, problems = checked_pixels(chunk)
         for index, problem in enumerate(problems):
             if problem is not None:
                 raise ValueError(f"image {offset + index}: {problem}")
-        return np.ascontiguousarray(pixels)
+        return pixels
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) == 0:
             return np.empty((0, NUM_CLASSES), dtype=np.float32)
-        return self._session.run([self.output.name], {self.input.name: batch})[0]
+        if len(batch) <= SMALL_BATCH:
+            return self._small.run(batch)
+        feed = {self.input.name: np.ascontiguousarray(batch)}
+        return self._pool_session().run([self.output.name], feed)[0]
+
+    def _pool_session(self):
+        """The session with onnxruntime's thread pool, built by the first call that needs it."""
+        if self._pool is None:
+            with self._pool_lock:  # concurrent first calls build it once
+                if self._pool is None:
+                    self._pool = open_session(self.model_bytes, self._name, self._threads)
+        return self._pool
+
+
+def open_session(model_bytes: bytes, name: str, threads: int | None):
+    """An onnxruntime session of the model; `threads` None: one per core (its default).
+
+    One thread means no pool at all: the call runs on the caller's thread. A pool keeps
+    onnxruntime's default of spinning between parallel sections (turned off, the int8 model
+    lost ~10% of its throughput at 10,000 images).
+    """
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = ORT_ERRORS_ONLY
+    if threads is not None:
+        options.intra_op_num_threads = threads
+    try:
+        return onnxruntime.InferenceSession(
+            model_bytes, options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # onnxruntime raises its own types for bad files
+        reason = one_line(str(error).strip().split("\n")[0]) or type(error).__name__
+        raise ModelError(f"{name}: not a loadable ONNX model ({reason})") from None
 
 
 def _read_model(path: Path) -> bytes:

@@ -81,7 +81,24 @@ def test_graph_is_clean_and_self_describing(exported):
         10,
     ]
     assert [(op.domain, op.version) for op in model.opset_import] == [("", 17)]
-    assert [node.op_type for node in model.graph.node][:2] == ["Cast", "Div"]
+    # the tutorial's `/ 255` is folded into the first layer's weights once parity is proven
+    assert [node.op_type for node in model.graph.node][:2] == ["Cast", "Reshape"]
+    assert "Div" not in {node.op_type for node in model.graph.node}
+
+
+def test_optimisations_are_recorded_and_proven_on_both_graphs(exported):
+    """The readable graph (with its own `/ 255` node) is the reference: parity is proven on it
+    first, then again on the optimised graph that is written."""
+    summary = json.loads(exported.parity.read_text())
+    props = {entry.key: entry.value for entry in onnx.load(exported.model).metadata_props}
+    recorded = json.loads(props[contract.META_OPTIMISATIONS])
+    print(recorded, summary["int8"]["optimisations"])
+    assert recorded == summary["optimisations"] and "folded" in recorded[0]
+    for row in summary["readable_graph_backends"] + summary["backends"]:
+        assert row["max_abs_diff"] <= MAX_ABS_DIFF and row["passed"]
+    int8 = {entry.key: entry.value for entry in onnx.load(exported.int8_model).metadata_props}
+    int8_recorded = json.loads(int8[contract.META_OPTIMISATIONS])
+    assert int8_recorded == recorded + summary["int8"]["optimisations"]
 
 
 def test_metadata_describes_the_model(exported, short_model):
@@ -171,5 +188,26 @@ def test_int8_model_is_small_and_accurate(exported, mnist):
     int8 = onnx.load(exported.int8_model)
     props = {entry.key: entry.value for entry in int8.metadata_props}
     float_props = {entry.key: entry.value for entry in onnx.load(exported.model).metadata_props}
-    assert {k: props[k] for k in float_props} == float_props
+    inherited = set(float_props) - {contract.META_OPTIMISATIONS}  # int8 adds its own passes
+    assert {k: props[k] for k in inherited} == {k: float_props[k] for k in inherited}
     assert "training images" in json.loads(props[contract.META_QUANTIZATION])["calibration"]
+
+
+def test_an_optimisation_that_changes_the_maths_leaves_no_model(short_model, tmp_path, monkeypatch):
+    """The optimised graph is proven again: a pass that got it wrong is named, nothing written."""
+    optimise = export_run.optimise
+
+    def folded_wrongly(proto):
+        optimised, applied = optimise(proto)
+        weights = max(optimised.graph.initializer, key=lambda tensor: len(tensor.raw_data))
+        wrong = numpy_helper.to_array(weights) * 1.01  # a scale folded in 1% off
+        weights.CopyFrom(numpy_helper.from_array(wrong, weights.name))
+        return optimised, applied
+
+    monkeypatch.setattr(export_run, "optimise", folded_wrongly)
+    output = tmp_path / "model.onnx"
+    with pytest.raises(ParityError, match=r"optimised graph \(input scale .* folded"):
+        export_model(short_model, output, data=DATA)
+    assert not output.exists()
+    summary = json.loads((tmp_path / "parity.json").read_text())
+    assert all(row["passed"] for row in summary["readable_graph_backends"])

@@ -1,6 +1,9 @@
-"""Predictor: the shipped model by default, a checked contract, chunked and copy-free input."""
+"""Predictor: the shipped model by default, a checked contract, chunked and copy-free input,
+small batches through bound buffers, safe to call from many threads."""
 
+import os
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import onnx
@@ -9,7 +12,7 @@ from onnx import TensorProto, helper
 
 from mnist_edge.core.errors import ModelError
 from mnist_edge.runtime import Predictor, default_model_path
-from mnist_edge.runtime.predictor import CHUNK
+from mnist_edge.runtime.predictor import CHUNK, SMALL_BATCH
 
 EXACT = 0.0  # uint8 and tutorial floats reach the model as the same pixels
 
@@ -141,3 +144,52 @@ def test_a_model_from_its_bytes_is_the_same_model(predictor, x_test):
     assert from_bytes.model_path.name == "shipped.onnx"
     with pytest.raises(ModelError, match="broken.onnx: not a loadable ONNX model"):
         Predictor(b"not a model", name="broken.onnx")
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])
+def test_small_batches_give_what_a_large_batch_gives(x_test, int8):
+    """Batches up to SMALL_BATCH take the one-thread session with bound buffers, larger ones
+    the thread pool: the probabilities must not depend on which."""
+    predictor = Predictor(default_model_path(int8=int8))
+    large = predictor.predict(x_test[:240])  # one call, in the pool
+    for size in range(1, SMALL_BATCH + 1):
+        count = 240 - 240 % size
+        small = np.concatenate(
+            [predictor.predict(x_test[i : i + size]) for i in range(0, count, size)]
+        )
+        assert np.abs(small - large[:count]).max() == EXACT, f"batch size {size}"
+
+
+def test_concurrent_calls_get_their_own_results(x_test):
+    """A service calls one Predictor from a pool of worker threads: each call must get the
+    probabilities of its own images, never of a call running beside it."""
+    predictor = Predictor(threads=2)
+    expected = predictor.predict(x_test[:2000])
+    sizes = [1, 1, 2, 3, 1, 8, 5, SMALL_BATCH + 1, 1, 64]  # bound buffers and the pool, mixed
+
+    def call(index: int) -> tuple[int, int, np.ndarray]:
+        start, size = (index * 7) % 1900, sizes[index % len(sizes)]
+        return start, size, predictor.predict(x_test[start : start + size])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(call, range(4000)))
+    wrong = [s for s, n, got in results if not np.array_equal(got, expected[s : s + n])]
+    print(f"{len(results)} concurrent calls on 8 threads, {len(wrong)} wrong")
+    assert not wrong
+
+
+def test_one_image_does_not_start_the_thread_pool(x_test):
+    """The pool session (a thread per core) is built by the first batch larger than
+    SMALL_BATCH, so a process that predicts single images never starts its threads."""
+    before = threads_of_this_process()
+    predictor = Predictor(threads=2)
+    predictor.predict(x_test[:1])
+    after_one = threads_of_this_process()
+    predictor.predict(x_test[: SMALL_BATCH + 1])
+    after_batch = threads_of_this_process()
+    print(f"threads: {before} before, {after_one} after one image, {after_batch} after a batch")
+    assert after_one == before and after_batch == before + 1
+
+
+def threads_of_this_process() -> int:
+    return len(os.listdir("/proc/self/task"))
