@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_edge.runtime import Predictor
 from mnist_edge.core.errors import InputError
+from mnist_edge.runtime import Predictor
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.preprocess import to_mnist
 from tests.conftest import ROOT
