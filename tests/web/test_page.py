@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_edge.runtime import Predictor
 from mnist_edge.core.errors import InputError
+from mnist_edge.runtime import Predictor
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.predictor import default_model_path
 from mnist_edge.runtime.preprocess import to_mnist
