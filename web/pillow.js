@@ -1,8 +1,9 @@
 // The few Pillow operations that runtime/preprocess.py relies on, computed as Pillow computes
 // them (Convert.c, Reduce.c, Resample.c), so that the page and the runtime agree pixel for pixel.
 //
-// An image here is {width, height, data}: data is row-major, one value per pixel, a
-// Uint8Array (Pillow's "L") or a Float32Array (Pillow's "F"), as NumPy would hold it.
+// An image here is {width, height, data}, data row-major: one value per pixel, a Float32Array
+// (Pillow's "F") as NumPy would hold it; or, for RGBA, four bytes per pixel with the colour
+// not premultiplied by alpha (what a canvas's getImageData gives, and Pillow's "RGBA").
 
 export const BOX = { support: 0.5, filter: (x) => (x > -0.5 && x <= 0.5 ? 1.0 : 0.0) };
 export const BILINEAR = { support: 1.0, filter: (x) => Math.max(0, 1.0 - Math.abs(x)) };
@@ -14,33 +15,49 @@ export function luma(red, green, blue) {
   return (red * 19595 + green * 38470 + blue * 7471 + 0x8000) >> 16;
 }
 
-/** convert("La") of one LA pixel: luminance premultiplied by alpha (Convert.c, MULDIV255). */
-export function premultiplied(luminance, alpha) {
-  const product = luminance * alpha + 128;
+/** convert("RGBa") or convert("La") of one channel of a pixel: the colour premultiplied by
+ *  alpha (Convert.c, MULDIV255). */
+function premultiplied(colour, alpha) {
+  const product = colour * alpha + 128;
   return ((product >> 8) + product) >> 8;
 }
 
-/** convert("LA") of one La pixel: premultiplication undone, truncating (Convert.c, la2lA). */
-export function unpremultiplied(luminance, alpha) {
-  if (alpha === 255 || alpha === 0) return luminance;
-  return Math.min(255, Math.floor((255 * luminance) / alpha));
+/** convert("RGBA") or convert("LA") of one channel of an RGBa or La pixel: premultiplication
+ *  undone, truncating (Convert.c, rgba2rgbA). */
+function unpremultiplied(colour, alpha) {
+  if (alpha === 255 || alpha === 0) return colour;
+  return Math.min(255, Math.floor((255 * colour) / alpha));
 }
 
-/** reduce(factor) of a uint8 image: block means, partial blocks at the right and bottom edges. */
+/** reduce(factor) of an RGBA image (four bytes a pixel), as Pillow reduces RGBA: through
+ *  "RGBa" (colour premultiplied by alpha), block means of each channel, premultiplication
+ *  undone (Image.reduce). Each pixel is premultiplied as its block is summed, so no
+ *  premultiplied copy of the whole image is made. */
 export function reduce(image, factor) {
   const width = Math.ceil(image.width / factor);
   const height = Math.ceil(image.height / factor);
-  const data = new Uint8Array(width * height);
+  const data = new Uint8Array(4 * width * height);
+  const sums = new Float64Array(4); // premultiplied red, green, blue; alpha
   for (let y = 0; y < height; y++) {
     const rows = Math.min(factor, image.height - y * factor);
     for (let x = 0; x < width; x++) {
       const cols = Math.min(factor, image.width - x * factor);
-      let sum = 0;
+      sums.fill(0);
       for (let row = y * factor; row < y * factor + rows; row++) {
-        const start = row * image.width + x * factor;
-        for (let i = start; i < start + cols; i++) sum += image.data[i];
+        const start = 4 * (row * image.width + x * factor);
+        for (let i = start; i < start + 4 * cols; i += 4) {
+          const alpha = image.data[i + 3];
+          for (let channel = 0; channel < 3; channel++) {
+            sums[channel] += premultiplied(image.data[i + channel], alpha);
+          }
+          sums[3] += alpha;
+        }
       }
-      data[y * width + x] = blockMean(sum, rows * cols);
+      const out = 4 * (y * width + x);
+      data[out + 3] = blockMean(sums[3], rows * cols);
+      for (let channel = 0; channel < 3; channel++) {
+        data[out + channel] = unpremultiplied(blockMean(sums[channel], rows * cols), data[out + 3]);
+      }
     }
   }
   return { width, height, data };

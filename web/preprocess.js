@@ -9,7 +9,7 @@
 // (what a canvas or a decoded file gives) has four bytes per pixel.
 
 import { IMAGE_SIZE, InputError } from './contract.js';
-import { BILINEAR, BOX, luma, premultiplied, reduce, resize, unpremultiplied } from './pillow.js';
+import { BILINEAR, BOX, luma, reduce, resize } from './pillow.js';
 
 export const DIGIT_BOX = 20; // MNIST digits' longest side, in pixels
 export const CENTRE = IMAGE_SIZE / 2; // 14.0: where MNIST puts the centre of mass (row, column)
@@ -18,6 +18,7 @@ export const WORKING_SIDE = 1024; // larger images are first reduced by area ave
 export const MIN_CONTRAST = 32; // ink must stand this far (of 255) from the background
 export const INK_FLOOR = 0.2; // after background removal, below this fraction of the peak is noise
 export const BORDER_FRACTION = 0.03; // width of the border band that tells the background colour
+const PAIRWISE_BLOCK = 128; // NumPy's PW_BLOCKSIZE: sums of up to this many values are not split
 
 const { fround } = Math;
 
@@ -26,62 +27,88 @@ export function toMnist(rgba) {
   return mnistFormat(greyscale(rgba));
 }
 
-/** Luminance in [0, 255] (uint8, or float32 where transparency was composited); images over
- *  WORKING_SIDE are first reduced by area. A browser decodes every file to RGBA, so an image
- *  "has alpha" here when some pixel is not opaque. */
+/** Luminance in [0, 255] (uint8, or float32 where transparency was composited onto a backdrop
+ *  that contrasts with the strokes). Images over WORKING_SIDE are first reduced by area,
+ *  before any conversion. A browser decodes every file to RGBA, so an image "has alpha" here
+ *  (the runtime's RGBA, LA, PA and transparency-keyed modes) when some pixel is not opaque. */
 export function greyscale(rgba) {
-  const { width, height, data } = rgba;
+  const { width, height, data } = reduced(rgba);
   const luminance = new Uint8Array(width * height); // convert("L")
-  let opaque = true;
   for (let i = 0; i < luminance.length; i++) {
     luminance[i] = luma(data[4 * i], data[4 * i + 1], data[4 * i + 2]);
-    opaque &&= data[4 * i + 3] === 255;
   }
-  if (opaque) return reduced({ width, height, data: luminance });
-  // convert("LA"), then reduce: Pillow reduces LA premultiplied ("La") and converts back
-  const alpha = new Uint8Array(width * height);
-  for (let i = 0; i < alpha.length; i++) alpha[i] = data[4 * i + 3];
-  const both = reducedWithAlpha({ width, height, data: luminance }, { width, height, data: alpha });
-  const opacity = Float32Array.from(both.alpha.data, (value) => value / 255);
-  return { ...both.luminance, data: composite(Float32Array.from(both.luminance.data), opacity) };
+  if (isOpaque(rgba.data)) return { width, height, data: luminance };
+  const alpha = new Float32Array(luminance.length); // convert("LA"), alpha / 255 in float32
+  for (let i = 0; i < alpha.length; i++) alpha[i] = data[4 * i + 3] / 255;
+  return { width, height, data: composite(Float32Array.from(luminance), alpha) };
 }
 
-/** Strokes over a backdrop that contrasts with them (white behind dark strokes).
- *  A canvas drawing is often dark strokes on a transparent background: a fixed black
- *  backdrop would make them vanish, and a fixed white one would lose white strokes. */
+function isOpaque(rgbaData) {
+  for (let i = 3; i < rgbaData.length; i += 4) if (rgbaData[i] !== 255) return false;
+  return true;
+}
+
+/** The picture over a backdrop that contrasts with its strokes.
+ *
+ *  The backdrop is the colour the transparent pixels carry (a light digit cut out of a black
+ *  background keeps its dark anti-aliased edges: it belongs on black), unless the strokes are
+ *  that colour too: a canvas export is dark strokes on transparent black, on which they would
+ *  vanish. Then it is the opposite of the strokes (white behind dark). */
 export function composite(luminance, alpha) {
-  let sum = 0;
-  let opaque = 0;
-  for (let i = 0; i < alpha.length; i++) {
-    if (alpha[i] > 0.5) {
-      sum += luminance[i];
-      opaque += 1;
-    }
+  // luminance[alpha <= 0.5]: whole grey levels, so as bytes (the median is the same)
+  const clear = Uint8Array.from(luminance).filter((_, i) => alpha[i] <= 0.5);
+  if (clear.length === alpha.length) {
+    return luminance.map((value, i) => fround(value * alpha[i])); // nothing drawn: blank
   }
-  const darkStrokes = opaque === 0 || sum / opaque < 128;
-  const backdrop = darkStrokes ? 255.0 : 0.0;
+  const strokes = average(luminance, alpha);
+  let backdrop = strokes < 128 ? 255.0 : 0.0;
+  if (clear.length > 0) {
+    const underneath = median(clear);
+    if (Math.abs(strokes - underneath) >= MIN_CONTRAST) backdrop = underneath;
+  }
   return luminance.map((value, i) =>
     fround(fround(value * alpha[i]) + fround(backdrop * fround(1 - alpha[i]))),
   );
 }
 
-/** Shrunk by a whole factor (block averages) until the longest side is <= WORKING_SIDE. */
+/** np.average(values, weights=weights) of float32 arrays, which NumPy computes in float32:
+ *  the products, each sum (NumPy's pairwise sum) and their quotient all rounded to float32. */
+export function average(values, weights) {
+  const products = values.map((value, i) => value * weights[i]); // a Float32Array: rounded
+  return fround(pairwiseSum(products, 0, products.length) / pairwiseSum(weights, 0, weights.length));
+}
+
+/** NumPy's sum of a float32 array (pairwise_sum in loops_utils.h): eight running sums over
+ *  blocks of up to 128 values, halves added recursively, every addition rounded to float32. */
+function pairwiseSum(values, start, count) {
+  if (count < 8) {
+    let sum = 0;
+    for (let i = start; i < start + count; i++) sum = fround(sum + values[i]);
+    return sum;
+  }
+  if (count <= PAIRWISE_BLOCK) {
+    const sums = Float32Array.from(values.subarray(start, start + 8));
+    let i = start + 8;
+    for (const end = start + count - (count % 8); i < end; i += 8) {
+      for (let lane = 0; lane < 8; lane++) sums[lane] += values[i + lane];
+    }
+    let sum = fround(
+      fround(fround(sums[0] + sums[1]) + fround(sums[2] + sums[3])) +
+        fround(fround(sums[4] + sums[5]) + fround(sums[6] + sums[7])),
+    );
+    for (; i < start + count; i++) sum = fround(sum + values[i]);
+    return sum;
+  }
+  const half = Math.floor(count / 2) - (Math.floor(count / 2) % 8);
+  return fround(pairwiseSum(values, start, half) + pairwiseSum(values, start + half, count - half));
+}
+
+/** Shrunk by a whole factor (block averages) until the longest side is <= WORKING_SIDE: an
+ *  RGBA image reduced as Pillow reduces RGBA. (The runtime reduces a band of BAND_BLOCKS rows
+ *  of blocks at a time, to the same result; here no premultiplied copy is made at all.) */
 export function reduced(picture) {
   const factor = Math.ceil(Math.max(picture.width, picture.height) / WORKING_SIDE);
   return factor > 1 ? reduce(picture, factor) : picture;
-}
-
-/** reduced() of an LA picture, as Pillow does it: premultiplied, reduced, un-premultiplied. */
-function reducedWithAlpha(luminance, alpha) {
-  const factor = Math.ceil(Math.max(luminance.width, luminance.height) / WORKING_SIDE);
-  if (factor <= 1) return { luminance, alpha };
-  const premultipliedLuminance = luminance.data.map((value, i) =>
-    premultiplied(value, alpha.data[i]),
-  );
-  const small = reduce({ ...luminance, data: premultipliedLuminance }, factor);
-  const smallAlpha = reduce(alpha, factor);
-  small.data = small.data.map((value, i) => unpremultiplied(value, smallAlpha.data[i]));
-  return { luminance: small, alpha: smallAlpha };
 }
 
 /** uint8 (28, 28) MNIST digit from a greyscale image of either polarity. */

@@ -161,6 +161,11 @@ def foreign_requests(page: "Page") -> list[str]:
     ]
 
 
+def base64_of(array: np.ndarray) -> str:
+    """An array's bytes as base64, for the page's fromBase64 (the exact bits)."""
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode()
+
+
 def base64_array(text: str, dtype: type) -> np.ndarray:
     """An array the page sent as base64 of its bytes (the exact bits, unlike JSON numbers)."""
     return np.frombuffer(base64.b64decode(text), dtype=dtype)

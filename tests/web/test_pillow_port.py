@@ -1,17 +1,16 @@
-"""web/pillow.js against Pillow itself: resizing (BOX, BILINEAR) and reducing, bit for bit.
+"""web/pillow.js against Pillow itself: resizing (BOX, BILINEAR) and reducing RGBA, bit for bit.
 
 The page's preprocessing leans on these; here they are checked alone, on random pictures of
 awkward shapes (odd sizes, partial blocks, a picture over 100 times taller than wide, which
 Pillow resizes in the other order), so a difference shows where it comes from.
 """
 
-import base64
-
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.web.browser import base64_array
+from mnist_edge.runtime.preprocess import BAND_BLOCKS, WORKING_SIDE, reduced
+from tests.web.browser import base64_array, base64_of
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +25,8 @@ RESIZES = [
     ((3, 2), (20, 13)),
 ]
 REDUCES = [((101, 77), factor) for factor in (2, 3, 4, 5, 6, 7)]
+# Wider than WORKING_SIDE and taller than one band: the runtime reduces it band by band
+BANDED = (2 * BAND_BLOCKS * 3 + 5, 2 * WORKING_SIDE + 52)  # factor 3, three bands
 
 RESIZE_JS = """async (cases) => {
   const pillow = await import('./pillow.js');
@@ -37,20 +38,11 @@ RESIZE_JS = """async (cases) => {
 }"""
 REDUCE_JS = """async (cases) => {
   const pillow = await import('./pillow.js');
-  return cases.map(({ grey, alpha, height, width, factor }) => {
-    const [luminance, opacity] = [grey, alpha].map((text) => fromBase64(text));
-    const weighted = luminance.map((value, i) => pillow.premultiplied(value, opacity[i]));
-    const small = pillow.reduce({ width, height, data: weighted }, factor);
-    const smallAlpha = pillow.reduce({ width, height, data: opacity }, factor);
-    const back = small.data.map((value, i) => pillow.unpremultiplied(value, smallAlpha.data[i]));
-    const plain = pillow.reduce({ width, height, data: luminance }, factor);
-    return [plain.data, back, smallAlpha.data].map(toBase64);
+  return cases.map(({ rgba, height, width, factor }) => {
+    const image = { width, height, data: fromBase64(rgba) };
+    return toBase64(pillow.reduce(image, factor).data);
   });
 }"""
-
-
-def encoded(array: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode()
 
 
 def test_resize_matches_pillow(page) -> None:
@@ -58,7 +50,7 @@ def test_resize_matches_pillow(page) -> None:
     rng = np.random.default_rng(7)
     pictures = [rng.uniform(0, 255, shape).astype(np.float32) for shape, _ in RESIZES]
     cases = [
-        {"data": encoded(picture), "height": shape[0], "width": shape[1], "to": list(to)}
+        {"data": base64_of(picture), "height": shape[0], "width": shape[1], "to": list(to)}
         for picture, (shape, to) in zip(pictures, RESIZES, strict=True)
     ]
     for picture, (_, to), result in zip(
@@ -69,25 +61,41 @@ def test_resize_matches_pillow(page) -> None:
         assert np.array_equal(base64_array(result, np.float32).reshape(to), expected), to
 
 
-def test_reduce_matches_pillow(page) -> None:
-    """uint8 reduce by whole factors, alone and with alpha (premultiplied, as Pillow does LA)."""
-    rng = np.random.default_rng(7)
-    pictures = [rng.integers(0, 256, (*shape, 2), dtype=np.uint8) for shape, _ in REDUCES]
+def reduced_by_page(page, pictures: list[np.ndarray], factors: list[int]) -> list[np.ndarray]:
+    """pillow.js's reduce of (H, W, 4) RGBA pictures, as (h, w, 4) arrays."""
     cases = [
-        {
-            "grey": encoded(la[..., 0]),
-            "alpha": encoded(la[..., 1]),
-            "height": shape[0],
-            "width": shape[1],
-            "factor": factor,
-        }
-        for la, (shape, factor) in zip(pictures, REDUCES, strict=True)
+        {"rgba": base64_of(rgba), "height": rgba.shape[0], "width": rgba.shape[1], "factor": factor}
+        for rgba, factor in zip(pictures, factors, strict=True)
     ]
-    for la, (shape, factor), result in zip(
-        pictures, REDUCES, page.evaluate(REDUCE_JS, cases), strict=True
-    ):
-        small = (-(-shape[0] // factor), -(-shape[1] // factor))
-        grey, premultiplied, alpha = (base64_array(r, np.uint8).reshape(small) for r in result)
-        assert np.array_equal(grey, np.asarray(Image.fromarray(la[..., 0]).reduce(factor)))
-        both = np.asarray(Image.fromarray(la).reduce(factor))  # mode LA
-        assert np.array_equal(premultiplied, both[..., 0]) and np.array_equal(alpha, both[..., 1])
+    return [
+        base64_array(result, np.uint8).reshape(-(-rgba.shape[0] // f), -(-rgba.shape[1] // f), 4)
+        for rgba, f, result in zip(pictures, factors, page.evaluate(REDUCE_JS, cases), strict=True)
+    ]
+
+
+def random_rgba(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Random colours and alpha, with whole runs of alpha 0 and 255 (both shortcuts of
+    un-premultiplying) as well as every level between."""
+    rgba = rng.integers(0, 256, (*shape, 4), dtype=np.uint8)
+    tiles = rng.integers(0, 3, (1 + shape[0] // 8, 1 + shape[1] // 8))  # tiles of 8x8 pixels
+    tiled = tiles.repeat(8, axis=0).repeat(8, axis=1)[: shape[0], : shape[1]]
+    rgba[..., 3] = np.choose(tiled, [rgba[..., 3], 0, 255]).astype(np.uint8)
+    return rgba
+
+
+def test_reduce_matches_pillow(page) -> None:
+    """RGBA reduce by whole factors as Pillow does it (premultiplied "RGBa", reduced, back to
+    RGBA); opaque, the same as Pillow's RGB reduce; and, on a picture large enough to be
+    reduced in bands by the runtime, the same as its `reduced`."""
+    rng = np.random.default_rng(7)
+    pictures = [random_rgba(rng, shape) for shape, _ in REDUCES]
+    opaque = random_rgba(rng, REDUCES[0][0])
+    opaque[..., 3] = 255
+    banded = random_rgba(rng, BANDED)
+    factors = [factor for _, factor in REDUCES] + [REDUCES[0][1], 3]
+    results = reduced_by_page(page, [*pictures, opaque, banded], factors)
+    for rgba, factor, result in zip(pictures, factors, results, strict=False):
+        assert np.array_equal(result, np.asarray(Image.fromarray(rgba).reduce(factor))), factor
+    rgb = np.asarray(Image.fromarray(opaque[..., :3]).reduce(factors[-2]))
+    assert np.array_equal(results[-2][..., :3], rgb) and (results[-2][..., 3] == 255).all()
+    assert np.array_equal(results[-1], np.asarray(reduced(Image.fromarray(banded))))
