@@ -44,7 +44,16 @@ META_TRAINING = "training_metrics"
 META_SOURCE_SHA256 = "source_sha256"
 META_VERSIONS = "versions"
 META_QUANTIZATION = "quantization"
-JSON_KEYS = (META_LABELS, META_INPUT, META_OUTPUT, META_TRAINING, META_VERSIONS, META_QUANTIZATION)
+META_ARCHITECTURE = "architecture"  # {"name": "mlp" or "cnn", "parameters": N, "layers": "..."}
+JSON_KEYS = (
+    META_LABELS,
+    META_INPUT,
+    META_OUTPUT,
+    META_TRAINING,
+    META_VERSIONS,
+    META_QUANTIZATION,
+    META_ARCHITECTURE,
+)
 
 
 def decode_metadata(raw: dict[str, str]) -> dict[str, object]:
