@@ -18,8 +18,8 @@ NONE = AugmentConfig(  # every distortion off: only the re-centring and peak rem
     thickness_pixels=(0, 0),
     elastic_pixels=0,
 )
-CENTRE_TOLERANCE = 0.6  # whole-pixel placement, as the runtime's (MNIST's own: 0.52 px)
-EDGE_INK = 0.03  # at most this share of a digit's ink on the image's edge (99% of digits)
+CENTRE_TOLERANCE = 0.5 + 0.02  # whole-pixel placement, as the runtime's (MNIST's own: 0.52)
+EDGE_INK = 0.05  # at most this share of a digit's ink on the image's edge (99% of digits)
 DEFAULT = AugmentConfig()
 
 
@@ -43,13 +43,15 @@ def test_same_seed_same_images_other_seed_other_images(x_test):
     assert np.abs(first - other).mean() > 0.01
 
 
-def test_digits_stay_whole_centred_and_at_full_ink(x_test):
-    images = augment(x_test[:1024])
+@pytest.mark.parametrize("shift", [0, 1])
+def test_digits_stay_whole_centred_and_at_full_ink(x_test, shift):
+    """Re-centred as the runtime centres (within half a pixel), then shifted by whole pixels."""
+    images = augment(x_test[:1024], config=AugmentConfig(shift_pixels=shift))
     offsets = np.abs(centres(images) - 14.0).max(axis=1)
-    print(f"centre of mass off (14, 14): 99% within {np.percentile(offsets, 99):.2f} px")
-    assert np.percentile(offsets, 99) <= CENTRE_TOLERANCE
+    print(f"shift {shift}: centre of mass 99% within {np.percentile(offsets, 99):.2f} px")
+    assert np.percentile(offsets, 99) <= shift + CENTRE_TOLERANCE
     edges = images[:, [0, -1], :].sum(axis=(1, 2)) + images[:, :, [0, -1]].sum(axis=(1, 2))
-    assert np.all(edges[offsets > CENTRE_TOLERANCE] > 0)  # only a digit cut at the edge is off
+    assert np.all(edges[offsets > shift + CENTRE_TOLERANCE] > 0)  # only digits cut at the edge
     cut = edges / images.sum(axis=(1, 2))  # the share of a digit's ink on the outermost pixels
     print(f"ink on the outermost pixels: {np.percentile(cut, 99):.1%} for 99% of digits")
     assert np.percentile(cut, 99) < EDGE_INK
@@ -58,11 +60,12 @@ def test_digits_stay_whole_centred_and_at_full_ink(x_test):
 
 
 def test_without_distortions_an_mnist_digit_is_nearly_unchanged(x_test):
-    """MNIST digits are centred by mass already: re-centring moves them < 0.6 px."""
+    """MNIST digits are centred by mass already: only the sub-pixel phase (a bilinear
+    resampling up to half a pixel off) and the whole-pixel re-centring remain."""
     images = augment(x_test[:256], config=NONE)
     difference = np.abs(images - x_test[:256] / 255).mean()
     print(f"mean |change| without distortions: {difference:.4f}")
-    assert difference < 0.03
+    assert difference < 0.04
 
 
 @pytest.mark.parametrize(("amount", "more_ink"), [(1.0, True), (-0.6, False)])

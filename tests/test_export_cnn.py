@@ -57,6 +57,7 @@ def test_same_contract_and_named_for_its_architecture(exported, short_cnn):
     assert [op.domain for op in model.opset_import] == [""]  # loads in older onnxruntime
     assert model.graph.name == "mnist_cnn" and "CNN" in model.doc_string
     assert "Conv" in {node.op_type for node in model.graph.node}
+    assert "Transpose" not in {node.op_type for node in model.graph.node}  # no NHWC flatten
     props = {entry.key: entry.value for entry in model.metadata_props}
     network = contract.decode_metadata(props)[contract.META_ARCHITECTURE]
     parameters = keras.models.load_model(short_cnn, compile=False).count_params()

@@ -9,9 +9,11 @@ pipeline and never in the exported model, gets:
   of a pixel up to one and a half;
 - an elastic distortion (Simard et al., 2003): a smooth random displacement field;
 - a small rotation, shear, scale (and change of aspect) about its centre of mass, which
-  lands up to a pixel from (14, 14), so that digits sit at every sub-pixel position;
+  lands within half a pixel of (14, 14), so that digits sit at every sub-pixel position;
 - re-centring as the runtime's preprocessing does: moved by whole pixels to put the centre
-  of mass at (14, 14) to the nearest pixel; peak back to full ink.
+  of mass at (14, 14) to the nearest pixel; then a shift of up to a whole pixel each way
+  (stray ink or a loose crop moves a digit's centre that much at run time); peak back to
+  full ink.
 
 Affine map and elastic field are applied in one bilinear resampling, so a digit is blurred
 once (the re-centring moves whole pixels). Every random draw is a stateless op seeded by
@@ -34,9 +36,9 @@ CENTRE = IMAGE_SIZE / 2  # 14.0: where the runtime puts the centre of mass (pixe
 class AugmentConfig:
     rotation_degrees: float = 12.0  # uniform in +-: how far real digits lean
     shear: float = 0.25  # horizontal shear factor in +-: slanted handwriting (about 14 degrees)
-    scale: tuple[float, float] = (0.8, 1.0)  # size against MNIST's 20-pixel box, never larger
+    scale: tuple[float, float] = (0.85, 1.1)  # size against MNIST's 20-pixel box
     aspect: float = 0.15  # log of width/height change in +-: narrow and wide writing
-    shift_pixels: float = 1.0  # the affine map puts the centre of mass this far from (14, 14)
+    shift_pixels: int = 1  # whole pixels, each way, after re-centring
     thickness_pixels: tuple[float, float] = (-0.7, 1.5)  # stroke change: < 0 thinner, > 0 thicker
     elastic_pixels: float = 1.2  # largest typical (rms) displacement of the elastic field
     elastic_smoothness: float = 4.0  # sigma, in pixels, of the field's Gaussian smoothing
@@ -46,24 +48,29 @@ def augment_batch(
     images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig = AugmentConfig()
 ) -> tf.Tensor:
     """float32 (B, 28, 28) in [0, 1] -> the same digits, distorted; `seed`: int (2,)."""
-    seeds = tf.random.experimental.stateless_split(seed, num=3)
+    seeds = tf.random.experimental.stateless_split(seed, num=4)
     batch = tf.shape(images)[0]
     images = stroke_thickness(images, seeds[0], config)
     rows, cols = affine_grid(images, seeds[1], config)
     d_rows, d_cols = elastic_field(batch, seeds[2], config)
-    images = recentred(bilinear_sample(images, rows + d_rows, cols + d_cols))
+    shifts = tf.random.stateless_uniform(
+        [2, batch], seeds[3], -config.shift_pixels, config.shift_pixels + 1, dtype=tf.int32
+    )
+    images = recentred(bilinear_sample(images, rows + d_rows, cols + d_cols), shifts)
     peak = tf.reduce_max(images, axis=(1, 2), keepdims=True)
     images = images / tf.maximum(peak, 1e-6)  # brightest pixel full ink, as the runtime does
     return tf.round(images * 255) / 255  # the model receives uint8 levels
 
 
-def recentred(images: tf.Tensor) -> tf.Tensor:
+def recentred(images: tf.Tensor, shifts: tf.Tensor) -> tf.Tensor:
     """Each image moved by whole pixels to put its centre of mass at (14, 14), to the nearest
-    pixel, exactly as the runtime places a digit (no resampling: the shift is whole)."""
+    pixel, as the runtime places a digit, then by `shifts` (2, B) more whole pixels (down,
+    right). Whole pixels: no resampling."""
     rows, cols = centre_of_mass(images)
     grid = tf.range(IMAGE_SIZE, dtype=tf.float32)
-    down = tf.floor(CENTRE - rows + 0.5)[:, None, None]
-    right = tf.floor(CENTRE - cols + 0.5)[:, None, None]
+    shifts = tf.cast(shifts, tf.float32)
+    down = (tf.floor(CENTRE - rows + 0.5) + shifts[0])[:, None, None]
+    right = (tf.floor(CENTRE - cols + 0.5) + shifts[1])[:, None, None]
     shape = tf.shape(images)
     read_rows = tf.broadcast_to(grid[None, :, None] - down, shape)
     read_cols = tf.broadcast_to(grid[None, None, :] - right, shape)
@@ -103,15 +110,15 @@ def grey_morphology(images: tf.Tensor, combine, steps: int) -> tf.Tensor:
 
 def affine_grid(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig):
     """For each output pixel, where to read the input: rotation, shear and scale about the
-    input's centre of mass, which lands at (14, 14) plus a small shift. (B, 28, 28) twice."""
+    input's centre of mass, which lands within half a pixel of (14, 14). (B, 28, 28) twice."""
     batch = tf.shape(images)[0]
     draws = tf.random.stateless_uniform([6, batch], seed, -1.0, 1.0)
+    phase_rows, phase_cols = draws[4] / 2, draws[5] / 2  # sub-pixel: whole pixels come later
     angle = draws[0] * math.radians(config.rotation_degrees)
     shear = draws[1] * config.shear
     low, high = config.scale
     scale = low + (draws[2] + 1) / 2 * (high - low)
     aspect = tf.exp(draws[3] * config.aspect)
-    shift_rows, shift_cols = draws[4] * config.shift_pixels, draws[5] * config.shift_pixels
     # the forward map (input offset from the centre of mass -> output offset), on (row, col):
     # rotate . shear . scale; the grid is sampled with its inverse
     ones, zeros = tf.ones_like(angle), tf.zeros_like(angle)
@@ -123,8 +130,8 @@ def affine_grid(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig):
     inverse = tf.linalg.inv(forward)
     centre_rows, centre_cols = centre_of_mass(images)
     grid = tf.range(IMAGE_SIZE, dtype=tf.float32)
-    out_rows = grid[None, :, None] - (CENTRE + shift_rows)[:, None, None]
-    out_cols = grid[None, None, :] - (CENTRE + shift_cols)[:, None, None]
+    out_rows = grid[None, :, None] - (CENTRE + phase_rows)[:, None, None]
+    out_cols = grid[None, None, :] - (CENTRE + phase_cols)[:, None, None]
     rows = centre_rows[:, None, None] + inverse[:, 0, 0, None, None] * out_rows
     rows += inverse[:, 0, 1, None, None] * out_cols
     cols = centre_cols[:, None, None] + inverse[:, 1, 0, None, None] * out_rows
