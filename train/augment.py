@@ -111,23 +111,9 @@ def grey_morphology(images: tf.Tensor, combine, steps: int) -> tf.Tensor:
 def affine_grid(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig):
     """For each output pixel, where to read the input: rotation, shear and scale about the
     input's centre of mass, which lands within half a pixel of (14, 14). (B, 28, 28) twice."""
-    batch = tf.shape(images)[0]
-    draws = tf.random.stateless_uniform([6, batch], seed, -1.0, 1.0)
+    draws = tf.random.stateless_uniform([6, tf.shape(images)[0]], seed, -1.0, 1.0)
     phase_rows, phase_cols = draws[4] / 2, draws[5] / 2  # sub-pixel: whole pixels come later
-    angle = draws[0] * math.radians(config.rotation_degrees)
-    shear = draws[1] * config.shear
-    low, high = config.scale
-    scale = low + (draws[2] + 1) / 2 * (high - low)
-    aspect = tf.exp(draws[3] * config.aspect)
-    # the forward map (input offset from the centre of mass -> output offset), on (row, col):
-    # rotate . shear . scale; the grid is sampled with its inverse
-    ones, zeros = tf.ones_like(angle), tf.zeros_like(angle)
-    cos, sin = tf.cos(angle), tf.sin(angle)
-    rotate = matrices(cos, -sin, sin, cos)
-    slant = matrices(ones, zeros, shear, ones)  # column moves with row: a leaning digit
-    resize = matrices(scale / tf.sqrt(aspect), zeros, zeros, scale * tf.sqrt(aspect))
-    forward = rotate @ slant @ resize
-    inverse = tf.linalg.inv(forward)
+    inverse = tf.linalg.inv(random_affine(draws[:4], config))
     centre_rows, centre_cols = centre_of_mass(images)
     grid = tf.range(IMAGE_SIZE, dtype=tf.float32)
     out_rows = grid[None, :, None] - (CENTRE + phase_rows)[:, None, None]
@@ -137,6 +123,22 @@ def affine_grid(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig):
     cols = centre_cols[:, None, None] + inverse[:, 1, 0, None, None] * out_rows
     cols += inverse[:, 1, 1, None, None] * out_cols
     return rows, cols
+
+
+def random_affine(draws: tf.Tensor, config: AugmentConfig) -> tf.Tensor:
+    """(B, 2, 2) maps of an offset from the centre of mass, (row, col), in the input to one in
+    the output: rotate . shear . scale, from four (B,) draws uniform in [-1, 1]."""
+    angle = draws[0] * math.radians(config.rotation_degrees)
+    shear = draws[1] * config.shear
+    low, high = config.scale
+    scale = low + (draws[2] + 1) / 2 * (high - low)
+    aspect = tf.exp(draws[3] * config.aspect)
+    ones, zeros = tf.ones_like(angle), tf.zeros_like(angle)
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    rotate = matrices(cos, -sin, sin, cos)
+    slant = matrices(ones, zeros, shear, ones)  # column moves with row: a leaning digit
+    resize = matrices(scale / tf.sqrt(aspect), zeros, zeros, scale * tf.sqrt(aspect))
+    return rotate @ slant @ resize
 
 
 def matrices(a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) -> tf.Tensor:
