@@ -205,6 +205,7 @@ def augmented_dataset(
     passes (pass steps_per_epoch to fit). Batch n of the run is distorted with seed
     (seed, n), so a run repeats exactly."""
 
+    @tf.autograph.experimental.do_not_convert  # plain tensor code: nothing to convert
     def distort(step: tf.Tensor, batch: tuple[tf.Tensor, tf.Tensor]):
         pixels, digits = batch
         seeds = tf.stack([tf.constant(seed, tf.int64), step])

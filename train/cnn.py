@@ -29,6 +29,9 @@ CONVOLUTIONS = (  # (kernel, stride, padding) of each convolution, filters from 
 )
 CLASSIFIER_KERNEL = 5  # the last map's size: (28 -> 14 -> 7 -> 5)
 DROPOUT = 0.2  # before the classifier, during training only
+# Keras's default (0.99) needs a few hundred steps before the statistics used at inference
+# settle: a quick run (--limit, CI's one epoch) would export a model that reads nothing.
+BATCH_NORM_MOMENTUM = 0.9
 
 
 def build_cnn(config: CnnConfig) -> keras.Model:
@@ -40,7 +43,7 @@ def build_cnn(config: CnnConfig) -> keras.Model:
     for filters, (kernel, stride, padding) in zip(config.filters, CONVOLUTIONS, strict=True):
         stack += [
             layers.Conv2D(filters, kernel, strides=stride, padding=padding, use_bias=False),
-            layers.BatchNormalization(),
+            layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM),
             layers.ReLU(),
         ]
     stack += [
