@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mnist_edge.cli.console import EXIT_USAGE, fail
+from mnist_edge.runtime import catalog  # names only: no NumPy, no onnxruntime
 
 if TYPE_CHECKING:
     from mnist_edge.runtime.predictor import Predictor
@@ -26,8 +27,8 @@ class ReportFormat(StrEnum):
 ModelOption = Annotated[
     str | None,
     typer.Option(
-        help="ONNX model file, or a shipped model's name: mlp, cnn, mlp.int8, cnn.int8 "
-        "(`mnist-edge models`). Default: mlp.",
+        help=f"ONNX model file, or a shipped model's name: {', '.join(catalog.names())} "
+        f"(`mnist-edge models`). Default: {catalog.DEFAULT}.",
         show_default=False,
     ),
 ]
