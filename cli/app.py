@@ -12,12 +12,13 @@ from mnist_edge.cli.bench import bench
 from mnist_edge.cli.evaluate import evaluate
 from mnist_edge.cli.export import export
 from mnist_edge.cli.info import info
+from mnist_edge.cli.models import models
 from mnist_edge.cli.predict import predict
 from mnist_edge.cli.serve import serve
 from mnist_edge.cli.show import show
 from mnist_edge.cli.train import train
 
-COMMANDS = (train, export, predict, info, evaluate, show, bench, serve)
+COMMANDS = (train, export, predict, info, models, evaluate, show, bench, serve)
 
 app = typer.Typer(
     name="mnist-edge",

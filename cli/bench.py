@@ -24,8 +24,12 @@ DATA_HELP = (
 def bench(
     model: ModelOption = None,
     int8_model: Annotated[
-        Path | None,
-        typer.Option(exists=True, dir_okay=False, help="Default: the shipped int8 model."),
+        str | None,
+        typer.Option(
+            help="A file or shipped name. Default: the int8 twin of a shipped --model, else "
+            "mlp.int8.",
+            show_default=False,
+        ),
     ] = None,
     threads: ThreadsOption = None,
     data: Annotated[Path | None, typer.Option(help=DATA_HELP)] = None,
@@ -36,13 +40,13 @@ def bench(
 ) -> None:
     """Batch-1 latency, throughput by batch size, and end-to-end files/s of `predict`."""
     from mnist_edge.runtime.bench import as_table, run_bench
-    from mnist_edge.runtime.predictor import default_model_path
+    from mnist_edge.runtime.catalog import int8_twin
     from mnist_edge.runtime.records import dumps
 
     images = bench_images(data)
     models = {
         "float32": open_predictor(model, threads),
-        "int8": open_predictor(int8_model or default_model_path(int8=True), threads),
+        "int8": open_predictor(int8_model or int8_twin(model), threads),
     }
     result = run_bench(models, images, files)
     result["threads"] = threads

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mnist_edge.cli.console import fail
+from mnist_edge.cli.console import EXIT_USAGE, fail
+from mnist_edge.runtime import catalog  # names only: no NumPy, no onnxruntime
 
 if TYPE_CHECKING:
     from mnist_edge.runtime.predictor import Predictor
@@ -24,9 +25,11 @@ class ReportFormat(StrEnum):
 
 
 ModelOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        exists=True, dir_okay=False, help="ONNX model file. Default: the model shipped inside."
+        help=f"ONNX model file, or a shipped model's name: {', '.join(catalog.names())} "
+        f"(`mnist-edge models`). Default: {catalog.DEFAULT}.",
+        show_default=False,
     ),
 ]
 ThreadsOption = Annotated[
@@ -42,12 +45,16 @@ QuietOption = Annotated[
 ]
 
 
-def open_predictor(model: Path | None, threads: int | None = None) -> "Predictor":
-    """The Predictor for --model, or one line and exit 1 when the model is unusable."""
+def open_predictor(model: str | Path | None, threads: int | None = None) -> "Predictor":
+    """The Predictor for --model, or one line and exit 1 when the model is unusable (2 when
+    it names neither a file nor a shipped model)."""
     from mnist_edge.core.errors import ModelError
+    from mnist_edge.runtime.catalog import UnknownModel
     from mnist_edge.runtime.predictor import Predictor
 
     try:
         return Predictor(model, threads=threads)
+    except UnknownModel as error:
+        fail(str(error), EXIT_USAGE)
     except ModelError as error:
         fail(str(error))

@@ -45,6 +45,7 @@ META_SOURCE_SHA256 = "source_sha256"
 META_VERSIONS = "versions"
 META_QUANTIZATION = "quantization"
 META_OPTIMISATIONS = "optimisations"  # graph passes applied after parity (export/optimise.py)
+META_ARCHITECTURE = "architecture"  # {"name": "mlp" or "cnn", "parameters": N, "layers": "..."}
 JSON_KEYS = (
     META_LABELS,
     META_INPUT,
@@ -53,6 +54,7 @@ JSON_KEYS = (
     META_VERSIONS,
     META_QUANTIZATION,
     META_OPTIMISATIONS,
+    META_ARCHITECTURE,
 )
 
 

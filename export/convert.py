@@ -16,8 +16,6 @@ from mnist_edge.core.contract import (
     OUTPUT_NAME,
 )
 
-GRAPH_NAME = "mnist_mlp"
-
 
 def keras_to_onnx(model: keras.Model, opset: int = OPSET) -> onnx.ModelProto:
     """The model as ONNX taking uint8 pixels (batch, 28, 28) and giving probabilities (batch, 10).
@@ -28,10 +26,10 @@ def keras_to_onnx(model: keras.Model, opset: int = OPSET) -> onnx.ModelProto:
     signature = (tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE), tf.float32, name="pixels"),)
     forward = tf.function(lambda pixels: model(pixels, training=False), input_signature=signature)
     proto, _ = tf2onnx.convert.from_function(forward, input_signature=signature, opset=opset)
-    return wrap_in_contract(proto)
+    return wrap_in_contract(proto, graph_name=model.name)
 
 
-def wrap_in_contract(proto: onnx.ModelProto) -> onnx.ModelProto:
+def wrap_in_contract(proto: onnx.ModelProto, graph_name: str) -> onnx.ModelProto:
     """Put uint8 -> float32 / 255 in front of the float graph; name input, output and batch."""
     graph = proto.graph
     (float_input,) = graph.input
@@ -54,7 +52,7 @@ def wrap_in_contract(proto: onnx.ModelProto) -> onnx.ModelProto:
         helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, [BATCH_DIM, NUM_CLASSES])
     )
     graph.ClearField("value_info")  # intermediate shapes named by tf2onnx; re-inferred below
-    graph.name = GRAPH_NAME
+    graph.name = graph_name  # the Keras model's: mnist_mlp, mnist_cnn
     keep_used_opsets(proto)
     return onnx.shape_inference.infer_shapes(proto, strict_mode=True)
 

@@ -69,3 +69,11 @@ def quantize_int8(float_model: onnx.ModelProto, calibration: np.ndarray) -> onnx
     metadata = {entry.key: entry.value for entry in float_model.metadata_props}
     set_metadata(int8_model, {**metadata, META_QUANTIZATION: json.dumps(method)})
     return int8_model
+
+
+def record_accuracy(int8_model: onnx.ModelProto, test_accuracy: float) -> None:
+    """Add the int8 model's own test accuracy, measured at export, to its quantization note."""
+    for entry in int8_model.metadata_props:
+        if entry.key == META_QUANTIZATION:
+            method = json.loads(entry.value)
+            entry.value = json.dumps({**method, "test_accuracy": round(test_accuracy, 6)})

@@ -25,6 +25,7 @@ def describe(predictor: Predictor) -> dict[str, object]:
             "shape": list(predictor.output.shape),
         },
         "labels": list(predictor.labels),
+        "architecture": meta.get(contract.META_ARCHITECTURE),
         "input_contract": meta.get(contract.META_INPUT),
         "output_contract": meta.get(contract.META_OUTPUT),
         "preprocessing": meta.get(contract.META_PREPROCESSING),

@@ -22,12 +22,10 @@ from mnist_edge.core.contract import (
 from mnist_edge.core.errors import InputError, ModelError
 from mnist_edge.core.files import open_regular
 from mnist_edge.core.text import one_line, printable
+from mnist_edge.runtime import catalog
 from mnist_edge.runtime.arrays import as_image_batch, checked_pixels
 from mnist_edge.runtime.bound import BoundSession
 
-MODELS = Path(__file__).parent / "models"
-DEFAULT_MODEL = "mnist-mlp.onnx"
-DEFAULT_INT8_MODEL = "mnist-mlp.int8.onnx"
 CHUNK = 1024  # images per onnxruntime call for large inputs; the float32 copy the model makes
 # of a chunk (3 MiB) stays in cache: 4096 was ~20% slower at 10,000 images
 MAX_MODEL_BYTES = 256 * 2**20  # a digit model is kilobytes to a few megabytes
@@ -39,14 +37,14 @@ SMALL_BATCH = 8
 
 
 def default_model_path(int8: bool = False) -> Path:
-    """The model shipped inside the package (float32, or its int8 quantization)."""
-    return MODELS / (DEFAULT_INT8_MODEL if int8 else DEFAULT_MODEL)
+    """The default model shipped inside the package (float32, or its int8 quantization)."""
+    return catalog.shipped_path(catalog.DEFAULT, int8)
 
 
 class Predictor:
     """Digit probabilities for MNIST-format images.
 
-    >>> predictor = Predictor()                       # the shipped model
+    >>> predictor = Predictor()                       # the default shipped model (or "cnn")
     >>> predictor.predict(x_test[:3]).argmax(axis=1)  # uint8 (N, 28, 28) -> (N, 10)
     """
 
@@ -56,12 +54,12 @@ class Predictor:
         threads: int | None = None,
         name: str = "model.onnx",
     ) -> None:
-        """`model`: a path, the model file's bytes (named `name` in messages), or None for the
-        shipped model."""
+        """`model`: a path, a shipped model's name ("cnn": runtime/catalog.py), the model
+        file's bytes (named `name` in messages), or None for the default shipped model."""
         if isinstance(model, bytes):
             self.model_path, self.model_bytes = Path(name), model
         else:
-            self.model_path = Path(model) if model is not None else default_model_path()
+            self.model_path = catalog.resolve(model) if model is not None else default_model_path()
         name = printable(str(self.model_path))
         if not isinstance(model, bytes):
             try:

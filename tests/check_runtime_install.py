@@ -36,6 +36,20 @@ def main() -> None:
             record["label"] == true_digit,
             f"{Path(record['source']).name} read as {record['label']}",
         )
+    run = subprocess.run([CLI, "models", "-f", "json"], capture_output=True, text=True)
+    names = [row["name"] for row in json.loads(run.stdout or "[]")]
+    check(names == ["mlp", "mlp.int8", "cnn", "cnn.int8"], f"shipped models: {names}")
+    run = subprocess.run(
+        [CLI, "predict", "-f", "jsonl", "--model", "cnn", *samples], capture_output=True, text=True
+    )
+    check(
+        run.returncode == 0
+        and all(
+            record["label"] == int(Path(record["source"]).stem.split("-")[1])
+            for record in map(json.loads, run.stdout.splitlines())
+        ),
+        f"predict --model cnn reads the {len(samples)} samples right",
+    )
     run = subprocess.run(
         [CLI, "evaluate", str(ROOT / "data" / "mnist.npz"), "-f", "json"],
         capture_output=True,

@@ -1,5 +1,5 @@
 """Shared fixtures: the real MNIST data, the shipped model, the CLI run in-process, and
-(once per session) a briefly trained model."""
+(once per session) a briefly trained model of each architecture."""
 
 import os
 from dataclasses import dataclass
@@ -13,7 +13,13 @@ from mnist_edge.runtime import Predictor
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-TENSORFLOW_TESTS = {"test_export.py", "test_model.py", "test_training.py"}
+TENSORFLOW_TESTS = {
+    "test_augment.py",
+    "test_export.py",
+    "test_export_cnn.py",
+    "test_model.py",
+    "test_training.py",
+}
 SERVE_TESTS = {"test_serve.py", "test_serve_hostile.py", "test_serve_process.py"}
 SERVE_TESTS |= {"test_serve_readme.py"}  # these need the serve extra (Starlette, uvicorn)
 
@@ -78,3 +84,14 @@ def short_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
         TrainConfig(epochs=1, train_limit=6000, seed=0), ROOT / "data" / "mnist.npz"
     )
     return save_artifacts(result, folder)["model"]
+
+
+@pytest.fixture(scope="session")
+def short_cnn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The CNN's model.keras after one epoch on 6,000 augmented images: enough for parity."""
+    from mnist_edge.train.config import CnnConfig
+    from mnist_edge.train.fit import save_artifacts, train_model
+
+    folder = tmp_path_factory.mktemp("short-cnn")
+    config = CnnConfig(epochs=1, train_limit=6000, seed=0, augment=True)
+    return save_artifacts(train_model(config, ROOT / "data" / "mnist.npz"), folder)["model"]

@@ -113,6 +113,14 @@ def test_metadata_describes_the_model(exported, short_model):
     assert training["test_accuracy"] > 0.85
     assert meta[contract.META_SOURCE_SHA256] == hashlib.sha256(short_model.read_bytes()).hexdigest()
     assert set(meta[contract.META_VERSIONS]) >= {"tensorflow", "keras", "tf2onnx", "onnx"}
+    assert meta[contract.META_ARCHITECTURE] == {
+        "name": "mlp",
+        "parameters": 784 * 256 + 256 + 256 * 10 + 10,
+        "layers": "Flatten -> Dense(256, relu) -> Dense(10, softmax)",
+    }
+    assert training["arch"] == "mlp" and training["augment"] is False
+    model = onnx.load(exported.model)
+    assert model.graph.name == "mnist_mlp" and "(MLP: Flatten" in model.doc_string
 
 
 @pytest.mark.parametrize(
@@ -184,6 +192,7 @@ def test_int8_model_is_small_and_accurate(exported, mnist):
     ]
     print(f"int8: {sizes[0] / sizes[1]:.0%} of the float size, accuracy {accuracies}")
     assert sizes[0] / sizes[1] <= INT8_MAX_SIZE_RATIO
+    assert json.loads(exported.parity.read_text())["int8"]["size_rule"] is True
     assert accuracies[1] - accuracies[0] <= INT8_MAX_DROP
     int8 = onnx.load(exported.int8_model)
     props = {entry.key: entry.value for entry in int8.metadata_props}

@@ -2,7 +2,12 @@
 
 import numpy as np
 
-from mnist_edge.core.contract import META_QUANTIZATION, META_SOURCE_SHA256, META_TRAINING
+from mnist_edge.core.contract import (
+    META_ARCHITECTURE,
+    META_QUANTIZATION,
+    META_SOURCE_SHA256,
+    META_TRAINING,
+)
 from mnist_edge.runtime import Predictor, default_model_path
 
 TARGET_ACCURACY = 0.975
@@ -32,3 +37,22 @@ def test_shipped_int8_model_is_small_and_close(mnist):
     print(f"int8: {ratio:.0%} of the float file, {100 * drop:.2f} points of accuracy lost")
     assert ratio <= INT8_MAX_SIZE_RATIO and drop <= INT8_MAX_DROP
     assert "calibration" in int8_model.metadata[META_QUANTIZATION]
+
+
+CNN_TARGET_ACCURACY = 0.993  # the target for the CNN trained with augmentation
+CNN_INT8_MAX_BYTES = 150_000
+CNN_INT8_MAX_DROP = 0.003
+CNN_MAX_PARAMETERS = 100_000
+
+
+def test_shipped_cnn_reaches_its_targets(mnist):
+    float_model, int8_model = Predictor("cnn"), Predictor("cnn.int8")
+    measured, measured_int8 = accuracy(float_model, mnist), accuracy(int8_model, mnist)
+    training = float_model.metadata[META_TRAINING]
+    size = int8_model.model_path.stat().st_size
+    print(f"shipped CNN: {measured:.4f}, int8 {measured_int8:.4f} in {size:,} bytes")
+    assert measured >= CNN_TARGET_ACCURACY and measured == training["test_accuracy"]
+    assert training["arch"] == "cnn" and training["augment"] is True and training["seed"] == 0
+    assert float_model.metadata[META_ARCHITECTURE]["parameters"] <= CNN_MAX_PARAMETERS
+    assert size <= CNN_INT8_MAX_BYTES and measured - measured_int8 <= CNN_INT8_MAX_DROP
+    assert int8_model.metadata[META_QUANTIZATION]["test_accuracy"] == measured_int8

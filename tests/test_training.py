@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_edge.train.config import TrainConfig
+from mnist_edge.train.config import CnnConfig, TrainConfig
 from mnist_edge.train.fit import train_model
 from tests.conftest import ROOT
 
@@ -84,3 +84,37 @@ def test_cli_bad_option_is_a_usage_error():
     run = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert "optimizer must be one of" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_cnn_short_augmented_run_learns():
+    config = CnnConfig(epochs=2, train_limit=3000, seed=1, augment=True)
+    result = train_model(config, DATA)
+    loss, accuracy = result.history["loss"], result.history["val_accuracy"]
+    print(f"CNN, augmented: loss per epoch {loss}, validation accuracy {accuracy}")
+    assert loss[1] < loss[0] and accuracy[-1] > 0.85
+    assert result.metrics["recipe"]["arch"] == "cnn" and result.metrics["recipe"]["augment"]
+
+
+def test_cnn_augmented_same_seed_same_weights():
+    config = CnnConfig(epochs=1, train_limit=1000, seed=7, augment=True)
+    first, second = (train_model(config, DATA).model.get_weights() for _ in range(2))
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
+def test_cli_trains_the_cnn(tmp_path):
+    command = [
+        sys.executable, "-m", "mnist_edge.cli.app", "train", "--arch", "cnn", "--augment",
+        "--epochs", "1", "--limit", "1000", "--seed", "2", "--output", str(tmp_path),
+    ]  # fmt: skip
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["recipe"]["arch"] == "cnn" and metrics["recipe"]["augment"] is True
+    assert metrics["recipe"]["filters"] == list(CnnConfig().filters)
+    assert len(metrics["load_average"]) == 2
+
+
+def test_cli_hidden_units_are_for_the_mlp_only():
+    command = [sys.executable, "-m", "mnist_edge.cli.app", "train", "--arch", "cnn"]
+    run = subprocess.run([*command, "--hidden-units", "8"], capture_output=True, text=True)
+    assert run.returncode == 2 and "--hidden-units applies to --arch mlp only" in run.stderr

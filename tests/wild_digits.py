@@ -100,13 +100,21 @@ def saved_and_reopened(picture: Image.Image) -> Image.Image:
     return Image.open(io.BytesIO(buffer.getvalue()))
 
 
+def wild_inputs(
+    wild: list[tuple[int, str, Image.Image]], labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A wild set (`wild_set`) as the model receives it: uint8 (N, 28, 28) through the
+    runtime's preprocessing, the true digits (N,) and the kinds (N,)."""
+    made = np.stack([to_mnist(saved_and_reopened(picture)) for _, _, picture in wild])
+    truth = labels[[index for index, _, _ in wild]]
+    return made, truth, np.array([kind for _, kind, _ in wild])
+
+
 def wild_score(
     predictor: Predictor, images: np.ndarray, labels: np.ndarray, count: int = COUNT
 ) -> WildScore:
     wild = wild_set(images, count, seed=0)
-    truth = labels[[index for index, _, _ in wild]]
-    kinds = np.array([kind for _, kind, _ in wild])
-    made = np.stack([to_mnist(saved_and_reopened(picture)) for _, _, picture in wild])
+    made, truth, kinds = wild_inputs(wild, labels)
     correct = predictor.predict(made).argmax(axis=1) == truth
     clean = predictor.predict(images[[index for index, _, _ in wild]]).argmax(axis=1)
     naive = np.stack([np.asarray(picture.convert("L").resize((28, 28))) for _, _, picture in wild])

@@ -9,7 +9,7 @@ matplotlib.use("Agg")  # files only; no display on servers and devices
 from matplotlib import pyplot as plt  # noqa: E402
 
 
-def plot_curves(history: dict[str, list[float]], path: Path) -> Path:
+def plot_curves(history: dict[str, list[float]], path: Path, title: str = "MNIST MLP") -> Path:
     """Two panels, loss and accuracy, with the training and validation curves and a legend."""
     epochs = range(1, len(history["loss"]) + 1)
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=120, layout="constrained")
@@ -25,7 +25,7 @@ def plot_curves(history: dict[str, list[float]], path: Path) -> Path:
         axis.grid(alpha=0.3)
         axis.legend()
     final = history.get("val_accuracy", history["accuracy"])[-1]
-    figure.suptitle(f"MNIST MLP training: final validation accuracy {final:.2%}")
+    figure.suptitle(f"{title} training: final validation accuracy {final:.2%}")
     figure.savefig(path)
     plt.close(figure)
     return path

@@ -1,0 +1,118 @@
+"""The models shipped inside the package, by name: what `--model cnn` and Predictor("cnn") open.
+
+Each architecture ships as `mnist-<name>.onnx` (float32) and `mnist-<name>.int8.onnx`. A
+model is named by its architecture ("cnn"), its file's stem ("mnist-cnn"), or its file's
+name ("mnist-cnn.onnx"), with ".int8" (or "-int8") for the quantized one.
+"""
+
+import os
+from pathlib import Path
+
+from mnist_edge.core.errors import ModelError
+from mnist_edge.core.text import printable
+
+MODELS = Path(__file__).parent / "models"
+ARCHITECTURES = ("mlp", "cnn")  # shipped, the default first
+DEFAULT = "mlp"  # the Keras tutorial's model
+INT8 = ".int8"
+
+
+class UnknownModel(ModelError):
+    """Neither a model file nor the name of a shipped model (a usage error)."""
+
+
+def names() -> list[str]:
+    """Every shipped model's short name: mlp, mlp.int8, cnn, cnn.int8."""
+    return [f"{arch}{kind}" for arch in ARCHITECTURES for kind in ("", INT8)]
+
+
+def shipped_path(name: str, int8: bool = False) -> Path:
+    """The file of shipped model `name` ("cnn", "cnn.int8", ...), `int8` for its int8 twin."""
+    arch, quantized = split_name(name)
+    return MODELS / f"mnist-{arch}{INT8 if int8 or quantized else ''}.onnx"
+
+
+def resolve(model: str | os.PathLike) -> Path:
+    """The file `model` names: an existing path as it is, else a shipped model's file.
+
+    Raises UnknownModel (one line listing the shipped names) when it is neither.
+    """
+    path = Path(model)
+    if os.path.lexists(path):
+        return path
+    try:
+        return shipped_path(str(model))
+    except KeyError:
+        pass
+    shown = printable(str(model))
+    if os.sep in str(model):
+        raise UnknownModel(f"{shown}: no such file or directory")
+    raise UnknownModel(
+        f"{shown}: no such model file, nor a shipped model (shipped: {', '.join(names())})"
+    )
+
+
+def split_name(name: str) -> tuple[str, bool]:
+    """("cnn", True) for "cnn.int8", "mnist-cnn-int8", "mnist-cnn.int8.onnx", ...; KeyError
+    when `name` names no shipped architecture."""
+    short = name.lower().removesuffix(".onnx").removeprefix("mnist-")
+    for marker in (INT8, "-int8", "_int8"):
+        if short.endswith(marker):
+            short = short.removesuffix(marker)
+            if short in ARCHITECTURES:
+                return short, True
+    if short not in ARCHITECTURES:
+        raise KeyError(name)
+    return short, False
+
+
+def int8_twin(model: str | None) -> Path:
+    """The int8 model to set beside `model` (a shipped name, or None for the default): its
+    own int8 file; the default's for anything else."""
+    try:
+        return shipped_path(model or DEFAULT, int8=True)
+    except KeyError:
+        return shipped_path(DEFAULT, int8=True)
+
+
+def listing() -> list[dict[str, object]]:
+    """Each shipped model as its metadata describes it: name, file, size, network, parameters,
+    MNIST test accuracy (the int8 model's own, measured at export) and how it was trained."""
+    from mnist_edge.core.contract import META_ARCHITECTURE, META_QUANTIZATION, META_TRAINING
+    from mnist_edge.runtime.predictor import Predictor
+
+    rows = []
+    for name in names():
+        predictor = Predictor(shipped_path(name))
+        network = predictor.metadata.get(META_ARCHITECTURE) or {}
+        training = predictor.metadata.get(META_TRAINING) or {}
+        quantization = predictor.metadata.get(META_QUANTIZATION) or {}
+        rows.append(
+            {
+                "name": name,
+                "default": name == DEFAULT,
+                "path": str(predictor.model_path),
+                "bytes": len(predictor.model_bytes),
+                "layers": network.get("layers"),
+                "parameters": network.get("parameters"),
+                "test_accuracy": quantization.get("test_accuracy", training.get("test_accuracy")),
+                "augmented": training.get("augment"),
+                "epochs": training.get("epochs"),
+                "seed": training.get("seed"),
+            }
+        )
+    return rows
+
+
+def as_table(rows: list[dict[str, object]]) -> str:
+    """The listing as aligned columns, the default marked."""
+    lines = [f"{'name':<12}{'size':>9}{'parameters':>12}{'MNIST test':>12}  network"]
+    for row in rows:
+        accuracy = row["test_accuracy"]
+        name = f"{row['name']}{' *' if row['default'] else ''}"
+        lines.append(
+            f"{name:<12}{row['bytes'] / 1024:>5.0f} KiB{row['parameters'] or 0:>12,}"
+            f"{'-' if accuracy is None else f'{accuracy:.2%}':>12}  {row['layers'] or '-'}"
+        )
+    lines.append(f"* the default; files in {MODELS}")
+    return "\n".join(lines)

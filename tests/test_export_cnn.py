@@ -1,0 +1,82 @@
+"""The CNN through the same exporter: the same contract, the same parity proof, int8 gated on
+its accuracy (the size rule is the MLP's; export/run.py says why)."""
+
+import json
+
+import keras
+import numpy as np
+import onnx
+import pytest
+
+from mnist_edge.core import contract
+from mnist_edge.export.parity import BACKENDS, MAX_ABS_DIFF
+from mnist_edge.export.run import export_model
+from mnist_edge.runtime import Predictor
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # TensorFlow
+DATA = ROOT / "data" / "mnist.npz"
+TOLERANCE = 1e-5  # largest |p_keras - p_runtime| accepted, as the exporter promises
+INT8_MAX_DROP = 0.005
+MAX_PARAMETERS = 100_000  # the issue's budget for the CNN
+
+
+@pytest.fixture(scope="module")
+def exported(short_cnn, tmp_path_factory):
+    output = tmp_path_factory.mktemp("export-cnn") / "model.onnx"
+    return export_model(short_cnn, output, data=DATA, int8=True)
+
+
+def test_the_runtime_computes_what_keras_computes(exported, short_cnn, mnist):
+    """Independent of the exporter's own check: the runtime's Predictor on the exported CNN
+    against Keras on the tutorial's `x_test / 255`, all 10,000 test images."""
+    model = keras.models.load_model(short_cnn, compile=False)
+    runtime = Predictor(exported.model).predict(mnist.x_test)
+    expected = model.predict(mnist.x_test / 255, batch_size=1000, verbose=0)
+    difference = np.abs(runtime.astype(np.float64) - expected).max()
+    print(f"CNN, runtime vs Keras on 10,000 test images: max |diff| {difference:.3g}")
+    assert difference <= TOLERANCE
+    assert np.array_equal(runtime.argmax(axis=1), expected.argmax(axis=1))
+
+
+def test_parity_report_on_all_test_images(exported):
+    summary = json.loads(exported.parity.read_text())
+    assert summary["images"] == 10000
+    assert [row["backend"] for row in summary["backends"]] == list(BACKENDS)
+    for row in summary["backends"]:
+        print(f"CNN {row['backend']}: max |diff| {row['max_abs_diff']:.3g}")
+        assert row["max_abs_diff"] <= MAX_ABS_DIFF and row["passed"]
+
+
+def test_same_contract_and_named_for_its_architecture(exported, short_cnn):
+    model = onnx.load(exported.model)
+    (graph_input,), (graph_output,) = model.graph.input, model.graph.output
+    assert graph_input.name == "image"
+    assert graph_input.type.tensor_type.elem_type == onnx.TensorProto.UINT8
+    assert graph_output.name == "probabilities"
+    assert [op.domain for op in model.opset_import] == [""]  # loads in older onnxruntime
+    assert model.graph.name == "mnist_cnn" and "CNN" in model.doc_string
+    assert "Conv" in {node.op_type for node in model.graph.node}
+    assert "Transpose" not in {node.op_type for node in model.graph.node}  # no NHWC flatten
+    props = {entry.key: entry.value for entry in model.metadata_props}
+    network = contract.decode_metadata(props)[contract.META_ARCHITECTURE]
+    parameters = keras.models.load_model(short_cnn, compile=False).count_params()
+    assert network["name"] == "cnn" and network["parameters"] == parameters <= MAX_PARAMETERS
+    assert network["layers"].startswith("Conv2D(16, 5x5, stride 2)")
+    training = contract.decode_metadata(props)[contract.META_TRAINING]
+    assert training["arch"] == "cnn" and training["augment"] is True
+
+
+def test_int8_is_gated_on_accuracy_only(exported, mnist):
+    summary = json.loads(exported.parity.read_text())["int8"]
+    accuracies = [
+        float(np.mean(Predictor(path).predict(mnist.x_test).argmax(1) == mnist.y_test))
+        for path in (exported.model, exported.int8_model)
+    ]
+    print(f"CNN int8: {summary['size_ratio']:.0%} of the float size, accuracy {accuracies}")
+    assert summary["size_rule"] is False
+    assert accuracies[0] - accuracies[1] <= INT8_MAX_DROP
+    int8 = Predictor(exported.int8_model)
+    assert int8.metadata[contract.META_QUANTIZATION]["test_accuracy"] == pytest.approx(
+        accuracies[1], abs=1e-6
+    )
