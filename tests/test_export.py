@@ -23,12 +23,10 @@ from mnist_edge.export.run import export_model, int8_path
 from mnist_edge.runtime import Predictor
 from mnist_edge.train.model import scale_pixels
 from tests.conftest import ROOT
+from tests.targets import INT8_MAX_DROP, INT8_MAX_SIZE_RATIO, PARITY_TOLERANCE
 
 pytestmark = pytest.mark.slow  # TensorFlow
 DATA = ROOT / "data" / "mnist.npz"
-TOLERANCE = 1e-5  # largest |p_keras - p_runtime| accepted, as the exporter promises
-INT8_MAX_SIZE_RATIO = 0.30
-INT8_MAX_DROP = 0.005
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +47,7 @@ def test_the_runtime_computes_what_keras_computes(exported, keras_model, mnist):
     keras_probabilities = keras_model.predict(mnist.x_test / 255, batch_size=1000, verbose=0)
     difference = np.abs(runtime.astype(np.float64) - keras_probabilities).max()
     print(f"runtime vs Keras on 10,000 test images: max |diff| {difference:.3g}")
-    assert difference <= TOLERANCE
+    assert difference <= PARITY_TOLERANCE
     assert np.array_equal(runtime.argmax(axis=1), keras_probabilities.argmax(axis=1))
 
 

@@ -13,11 +13,10 @@ from mnist_edge.export.parity import BACKENDS, MAX_ABS_DIFF
 from mnist_edge.export.run import export_model
 from mnist_edge.runtime import Predictor
 from tests.conftest import ROOT
+from tests.targets import INT8_MAX_DROP, PARITY_TOLERANCE
 
 pytestmark = pytest.mark.slow  # TensorFlow
 DATA = ROOT / "data" / "mnist.npz"
-TOLERANCE = 1e-5  # largest |p_keras - p_runtime| accepted, as the exporter promises
-INT8_MAX_DROP = 0.005
 MAX_PARAMETERS = 100_000  # the budget for the CNN
 
 
@@ -35,7 +34,7 @@ def test_the_runtime_computes_what_keras_computes(exported, short_cnn, mnist):
     expected = model.predict(mnist.x_test / 255, batch_size=1000, verbose=0)
     difference = np.abs(runtime.astype(np.float64) - expected).max()
     print(f"CNN, runtime vs Keras on 10,000 test images: max |diff| {difference:.3g}")
-    assert difference <= TOLERANCE
+    assert difference <= PARITY_TOLERANCE
     assert np.array_equal(runtime.argmax(axis=1), expected.argmax(axis=1))
 
 

@@ -9,10 +9,15 @@ from mnist_edge.core.contract import (
     META_TRAINING,
 )
 from mnist_edge.runtime import Predictor, default_model_path
-
-TARGET_ACCURACY = 0.975
-INT8_MAX_SIZE_RATIO = 0.30
-INT8_MAX_DROP = 0.005
+from tests.targets import (
+    CNN_INT8_MAX_BYTES,
+    CNN_INT8_MAX_DROP,
+    CNN_MAX_PARAMETERS,
+    CNN_TEST_ACCURACY,
+    INT8_MAX_DROP,
+    INT8_MAX_SIZE_RATIO,
+    MLP_TEST_ACCURACY,
+)
 
 
 def accuracy(predictor: Predictor, mnist) -> float:
@@ -24,7 +29,7 @@ def test_shipped_model_reaches_the_target(mnist):
     measured = accuracy(predictor, mnist)
     training = predictor.metadata[META_TRAINING]
     print(f"shipped model: {measured:.4f} on the test set (recorded {training['test_accuracy']})")
-    assert measured >= TARGET_ACCURACY
+    assert measured >= MLP_TEST_ACCURACY
     assert measured == training["test_accuracy"]
     assert training["seed"] is not None and training["epochs"] == 8
     assert len(predictor.metadata[META_SOURCE_SHA256]) == 64
@@ -39,19 +44,13 @@ def test_shipped_int8_model_is_small_and_close(mnist):
     assert "calibration" in int8_model.metadata[META_QUANTIZATION]
 
 
-CNN_TARGET_ACCURACY = 0.993  # the target for the CNN trained with augmentation
-CNN_INT8_MAX_BYTES = 150_000
-CNN_INT8_MAX_DROP = 0.003
-CNN_MAX_PARAMETERS = 100_000
-
-
 def test_shipped_cnn_reaches_its_targets(mnist):
     float_model, int8_model = Predictor("cnn"), Predictor("cnn.int8")
     measured, measured_int8 = accuracy(float_model, mnist), accuracy(int8_model, mnist)
     training = float_model.metadata[META_TRAINING]
     size = int8_model.model_path.stat().st_size
     print(f"shipped CNN: {measured:.4f}, int8 {measured_int8:.4f} in {size:,} bytes")
-    assert measured >= CNN_TARGET_ACCURACY and measured == training["test_accuracy"]
+    assert measured >= CNN_TEST_ACCURACY and measured == training["test_accuracy"]
     assert training["arch"] == "cnn" and training["augment"] is True and training["seed"] == 0
     assert float_model.metadata[META_ARCHITECTURE]["parameters"] <= CNN_MAX_PARAMETERS
     assert size <= CNN_INT8_MAX_BYTES and measured - measured_int8 <= CNN_INT8_MAX_DROP

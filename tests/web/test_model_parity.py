@@ -9,11 +9,11 @@ import pytest
 
 from mnist_edge.runtime import Predictor
 from mnist_edge.runtime.predictor import default_model_path
+from tests.targets import PARITY_TOLERANCE
 from tests.web.browser import base64_array
 
 pytestmark = pytest.mark.slow
 
-TOLERANCE = 1e-5  # largest absolute difference of any probability
 BATCH = 1000
 
 RUN_ALL = """async ({ file, batch }) => {
@@ -66,7 +66,7 @@ def test_same_probabilities_as_the_runtime(page, x_test, int8: bool) -> None:
     difference = float(np.abs(in_browser - expected).max())
     same_digit = float(np.mean(in_browser.argmax(1) == expected.argmax(1)))
     print(f"\n{file} in Chromium: max |diff| {difference:.2e}, same digit {same_digit:.2%}")
-    assert difference <= TOLERANCE
+    assert difference <= PARITY_TOLERANCE
     assert same_digit == 1.0
 
 
