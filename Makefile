@@ -17,7 +17,7 @@ SHIPPED_KERAS := build/model/model.keras
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,scale]'
 	touch $(STAMP)
 
 demo: $(STAMP)

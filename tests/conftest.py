@@ -14,13 +14,14 @@ from mnist_edge.runtime import Predictor
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 TENSORFLOW_TESTS = {"test_export.py", "test_model.py", "test_training.py"}
+RAY_TESTS = {"test_scale.py", "test_scale_worker.py"}  # the scale extra
 
 
 def pytest_ignore_collect(collection_path: Path) -> bool:
-    """In an install without the train extra (`make test-floors` sets MNIST_EDGE_RUNTIME_ONLY),
-    the TensorFlow tests cannot even be imported; everywhere else they run."""
+    """In an install without the train and scale extras (`make test-floors` sets
+    MNIST_EDGE_RUNTIME_ONLY), their tests cannot even be imported; everywhere else they run."""
     runtime_only = os.environ.get("MNIST_EDGE_RUNTIME_ONLY") == "1"
-    return runtime_only and collection_path.name in TENSORFLOW_TESTS
+    return runtime_only and collection_path.name in TENSORFLOW_TESTS | RAY_TESTS
 
 
 @dataclass(frozen=True)
