@@ -69,7 +69,7 @@ def stream_predictions(
 
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     workers = all_cpus(workers, threads)
-    for segment in segments(paths, recursive):
+    for segment in segments(paths, recursive, batch_size):
         predicted = predict_dataset(segment, predictor, batch_size, workers, threads)
         for table in predicted.iter_batches(batch_format="pyarrow", batch_size=None):
             yield from predictions_of(table)
@@ -93,7 +93,7 @@ def write_shards(
 
     records = errors = 0
     workers = all_cpus(workers, threads)
-    for segment in segments(paths, recursive):
+    for segment in segments(paths, recursive, batch_size):
         sink = shard_sink(folder, output_format, top_k)
         predict_dataset(segment, predictor, batch_size, workers, threads).write_datasink(sink)
         records, errors = records + sink.counts[0], errors + sink.counts[1]
