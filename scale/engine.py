@@ -61,7 +61,8 @@ def stream_predictions(
     workers: int | None = None,
     threads: int = 1,
 ) -> Iterator[Prediction]:
-    """Everything `paths` names, predicted on Ray, back in input order."""
+    """Everything `paths` names, predicted on Ray, back in input order (Ray Data's
+    `preserve_order` is set for this process)."""
     import ray.data
 
     from mnist_edge.scale.inputs import segments

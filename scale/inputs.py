@@ -3,10 +3,10 @@
 An image file is one row holding its name as given and its absolute path: the actor that
 predicts it opens and decodes it exactly as the local engine does (so the files must be on
 a filesystem every node mounts at the same place), and a row costs the driver a hundred
-bytes, not the file. Array files are read and checked
-here, a block at a time, and their images shipped as rows of pixels; inputs that failed
-before any reading (a missing file) are shipped as their error. A run too large for one
-dataset is cut into segments, run one after another.
+bytes, not the file. Array files are read and checked here, a block at a time, and their
+images shipped as rows of pixels; inputs that failed before any reading (a missing file)
+are shipped as their error. A run too large for one dataset is cut into segments, run one
+after another.
 """
 
 import itertools
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from ray.data import Dataset
 
 SEGMENT_BYTES = 256 * 2**20  # of rows per dataset: paths (~100 bytes) or pixels (784)
-FIRST_BLOCKS = 32  # blocks of one model call first, so that a short run keeps every actor busy;
-LATER_CALLS = 4  # then blocks of four: fewer tasks for Ray to schedule (+10-30% files/s)
+FIRST_BLOCKS = 32  # blocks of one model call first: a short run keeps every actor busy
+LATER_CALLS = 4  # then blocks of four calls: fewer tasks to schedule (+10-30% files/s)
 Entry = Path | Item  # an image file for an actor to read, or an input settled here
 
 
@@ -84,10 +84,9 @@ def _row(entry: Entry) -> tuple[bytes, bytes | None, bytes | None, str | None]:
 
 
 def _blocks(entries: Iterator[Entry], rows: int) -> Iterator["pyarrow.Table"]:
-    for block in itertools.count():
-        chunk = list(
-            itertools.islice(entries, rows if block < FIRST_BLOCKS else LATER_CALLS * rows)
-        )
+    for index in itertools.count():
+        size = rows if index < FIRST_BLOCKS else LATER_CALLS * rows
+        chunk = list(itertools.islice(entries, size))
         if not chunk:
             return
         yield rows_table(chunk)

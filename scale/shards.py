@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from ray.data.block import Block, BlockAccessor
     from ray.data.datasource import WriteResult
 
-SHARD_FORMATS = ("jsonl", "csv", "parquet")
-
 
 def shard_sink(folder: Path, output_format: str, top_k: int = 0) -> object:
     """A Ray Datasink writing shards of `output_format` into `folder` (made if missing);
