@@ -13,6 +13,7 @@ Usage: python -m benchmarks.scale --output BENCHMARKS.md --readme README.md --re
 import argparse
 import functools
 import io
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -136,7 +137,8 @@ def machine_efficiency(sets: dict[str, Path]) -> Sample:
     """The machine's own scaling, without Ray: the local engine on one thread in one process,
     then in two processes at once; their rate over twice the first (1.0 on idle cores)."""
     sample: Sample = {}
-    with ProcessPoolExecutor(2) as pool:
+    spawn = multiprocessing.get_context("spawn")  # a fork of a process that ran Ray can crash
+    with ProcessPoolExecutor(2, mp_context=spawn) as pool:
         list(pool.map(one_core_seconds, [first_file(sets[SMALL])] * 2))  # start both processes
         for name, folder in sets.items():
             one = max(pool.map(one_core_seconds, [folder]))
