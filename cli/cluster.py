@@ -4,7 +4,7 @@ cannot do (start, reach the cluster, run a task) is one line and exit 1."""
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +35,7 @@ class RayJob:
         """CPUs the actors hold together."""
         return (self.workers or 1) * self.threads
 
-    def stream(self, predictor: "Predictor") -> Iterator["Prediction"]:
+    def stream(self, predictor: "Predictor") -> Generator["Prediction", None, None]:
         from mnist_edge.scale.engine import stream_predictions
 
         return stream_predictions(predictor, self.inputs, **self._settings())
@@ -76,7 +76,12 @@ def predict_on_ray(
         check_cpus(job, cluster.cluster_cpus())
         if output_dir is None:
             predictions = job.stream(predictor)
-            write_predictions(predictions, job.inputs, job.recursive, output_format, top_k, quiet)
+            try:
+                write_predictions(
+                    predictions, job.inputs, job.recursive, output_format, top_k, quiet
+                )
+            finally:
+                predictions.close()  # Ray Data's iterator ends while Ray is up (also on exit)
         else:
             summarise(*job.write(predictor, output_dir, output_format.value, top_k))
 

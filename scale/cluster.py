@@ -1,10 +1,11 @@
 """Ray for one run: a local instance on this machine's cores, or an existing cluster.
 
 A local instance is started quietly (no dashboard, no usage statistics, its logs in a
-temporary folder that is removed afterwards) and stopped, with all its processes, when the
-run ends, also on Ctrl-C or SIGTERM. Connecting to a cluster (`ray start --head`, KubeRay)
-leaves the cluster running. Ray's core writes lines of its own to the process's standard
-error; while Ray runs they go to a file in that folder, so stderr carries only the tool's.
+temporary folder that is removed afterwards) and stopped, with all its processes (see
+processes.py), when the run ends, also on Ctrl-C or SIGTERM. Connecting to a cluster
+(`ray start --head`, KubeRay) leaves the cluster running. Ray's core writes lines of its
+own to the process's standard error; while Ray runs they go to a file in that folder, so
+stderr carries only the tool's.
 """
 
 import contextlib
@@ -20,8 +21,14 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from mnist_edge.scale import processes
+
 INSTALL = "pip install 'mnist-edge[scale]'"
-USAGE_STATS = "RAY_USAGE_STATS_ENABLED"  # "0": never report usage to anyone
+ENVIRONMENT = {  # set before Ray is imported; its processes inherit them
+    "RAY_USAGE_STATS_ENABLED": "0",  # never report usage to anyone
+    "RAY_ENABLE_AUTO_CONNECT": "0",  # no Ray call starts an instance of its own (a late
+    # clean-up after the session's end would)
+}
 TEMP_PREFIX = "mnist-edge-ray-"
 TEMP_ROOT_CHARS = 40  # Ray's socket paths, about 65 characters below its temp folder, must
 # fit in 107 bytes: under a longer TMPDIR, /tmp is used
@@ -49,30 +56,37 @@ def ray_session(address: str | None = None, cpus: int | None = None) -> Iterator
     `cpus` CPUs (default: this machine's). Within a program that already connected Ray
     (a notebook, a test), that connection is used and left as it is."""
     require_ray()
-    os.environ[USAGE_STATS] = "0"  # before Ray starts: its processes inherit it
+    os.environ.update(ENVIRONMENT)
     import ray
 
     if ray.is_initialized():
         quiet_data()
         yield
         return
-    root = tempfile.gettempdir()
-    temp = Path(
-        tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=root if len(root) <= TEMP_ROOT_CHARS else "/tmp")
-    )
-    where = {"address": address} if address else {"num_cpus": cpus or os.cpu_count()}
-    local = {} if address else {"_temp_dir": str(temp)}
+    temp = _temp_folder()
+    where = {"address": address} if address else {"num_cpus": cpus, "_temp_dir": str(temp)}
+    before, started = processes.children(os.getpid()), []
     try:
         with native_stderr_to(temp / NATIVE_LOG):
             try:
-                ray.init(**where, **local, **QUIET_INIT)
+                ray.init(**where, **QUIET_INIT)
+                started = [p for p in processes.children(os.getpid()) if p not in before]
                 with stopped_by_sigterm():  # after Ray's core has set a handler of its own
                     quiet_data()
                     yield
             finally:
+                started = processes.descendants(started)
                 ray.shutdown()
+                processes.end(started)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def _temp_folder() -> Path:
+    root = tempfile.gettempdir()
+    return Path(
+        tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=root if len(root) <= TEMP_ROOT_CHARS else "/tmp")
+    )
 
 
 def probe(address: str) -> None:

@@ -1,7 +1,7 @@
 """Prediction on Ray Data: the plumbing in one function, and the two ways the command line
 uses it (records streamed back in input order, or shards written by the workers)."""
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +60,7 @@ def stream_predictions(
     batch_size: int = DEFAULT_BATCH,
     workers: int | None = None,
     threads: int = 1,
-) -> Iterator[Prediction]:
+) -> Generator[Prediction, None, None]:
     """Everything `paths` names, predicted on Ray, back in input order (Ray Data's
     `preserve_order` is set for this process)."""
     import ray.data

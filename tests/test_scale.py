@@ -8,6 +8,7 @@ Ray installed these fail, saying so: `make test` installs the scale extra."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -223,10 +224,32 @@ def test_the_installed_command_starts_and_stops_its_own_ray(short_tmp):
     assert [path for path in short_tmp.iterdir() if "ray" in path.name] == []  # onnxruntime
     # leaves a .ses file in any TMPDIR
     print(f"`predict --engine ray samples`: {seconds:.1f} s, Ray start-up and shut-down included")
-    deadline = time.monotonic() + 30
-    while (left := processes_using(short_tmp)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert left == []
+    assert processes_left(short_tmp) == []
+
+
+def test_sigterm_ends_a_run_and_its_ray(folder, short_tmp):
+    """SIGTERM in the middle of a run: exit 143, nothing on stderr, nothing of Ray left."""
+    environment = {**os.environ, "TMPDIR": str(short_tmp)}
+    command = [CLI, "predict", "--engine", "ray", *[str(folder)] * 20]  # a table: failures
+    # in its rows, so that stderr has nothing to say until the summary
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=environment
+    )
+    process.stdout.readline()  # the table's header
+    process.stdout.readline()  # a record: Ray runs
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143 and stderr == b""
+    assert [path for path in short_tmp.iterdir() if "ray" in path.name] == []
+    assert processes_left(short_tmp) == []
+
+
+def processes_left(folder: Path, grace: float = 2.0) -> list[str]:
+    """processes_using(folder) after `grace` seconds for the kernel to finish ending them."""
+    deadline = time.monotonic() + grace
+    while (left := processes_using(folder)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
 
 
 @pytest.fixture
@@ -238,13 +261,15 @@ def short_tmp():
 
 
 def processes_using(folder: Path) -> list[str]:
-    """Command lines of running processes that mention `folder` (Ray's name their temp dir)."""
+    """Processes whose environment names `folder` (TMPDIR, which every process the command
+    started inherits: Ray's workers rename themselves, but keep their environment)."""
     found = []
-    for entry in Path("/proc").iterdir():
+    for entry in Path("/proc").glob("[0-9]*"):
         try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environment = (entry / "environ").read_bytes()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if str(folder) in command and entry.name != str(os.getpid()):
-            found.append(command[:200])
+        if os.fsencode(folder) in environment and entry.name != str(os.getpid()):
+            found.append(command.decode(errors="replace")[:200])
     return found
