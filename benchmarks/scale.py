@@ -15,7 +15,6 @@ import functools
 import io
 import multiprocessing
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -227,15 +226,14 @@ def ray_start_seconds() -> float:
     return seconds
 
 
-def cli_seconds(image: Path, repeats: int) -> Sample:
-    """Whole `mnist-edge predict one.png` processes, local and on Ray: median wall time."""
-    runs = {CLI_LOCAL: [], CLI_RAY: []}
-    for _ in range(repeats):
-        for name, extra in ((CLI_LOCAL, []), (CLI_RAY, ["--engine", "ray"])):
-            started = time.perf_counter()
-            subprocess.run([CLI, "predict", *extra, str(image)], capture_output=True, check=True)
-            runs[name].append(time.perf_counter() - started)
-    return {(name, RUN): statistics.median(seconds) for name, seconds in runs.items()}
+def cli_seconds(image: Path) -> Sample:
+    """Whole `mnist-edge predict one.png` processes, local and on Ray: wall time."""
+    sample: Sample = {}
+    for name, extra in ((CLI_LOCAL, []), (CLI_RAY, ["--engine", "ray"])):
+        started = time.perf_counter()
+        subprocess.run([CLI, "predict", *extra, str(image)], capture_output=True, check=True)
+        sample[(name, RUN)] = time.perf_counter() - started
+    return sample
 
 
 def main() -> None:
@@ -244,12 +242,12 @@ def main() -> None:
     predictor = Predictor()
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch:
         sets = make_sets(Path(scratch), load_mnist().x_test, args.scale)
-        image = next(sets[SMALL].iterdir())
-        cli = cli_seconds(image, args.repeats)
+        image = first_file(sets[SMALL])
         samples = []
         for repeat in range(1, args.repeats + 1):
             _progress(f"repeat {repeat} of {args.repeats}")
-            sample = {(RAY_START, RUN): ray_start_seconds()} | cli | machine_efficiency(sets)
+            sample = {(RAY_START, RUN): ray_start_seconds()} | cli_seconds(image)
+            sample |= machine_efficiency(sets)
             sample |= driver_rates(sets[SMALL], predictor)
             samples.append(sample | one_repeat(sets, predictor))
         counts = {name: len(list(folder.iterdir())) for name, folder in sets.items()}
