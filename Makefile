@@ -11,6 +11,7 @@ WEB_STAMP := web/dist/.built
 WEB_SOURCES := $(wildcard web/*.html web/*.css web/*.js) web/build.mjs web/package.json web/package-lock.json
 SEED := 0
 BENCH_REPEATS ?= 5
+SCALE_REPEATS ?= 3
 SHIPPED_KERAS := build/model/model.keras
 PLATFORM ?= linux-aarch64
 EXTRAS ?=
@@ -21,13 +22,13 @@ CNN_KERAS := build/model-cnn/model.keras
 CARD_MODELS := build/model build/card/mlp-augment build/card/cnn build/model-cnn
 
 .PHONY: demo test check lint fuzz model model-card samples pictures readme docs bench \
-	bench-serve bench-instructions runtime-check test-floors clean web web-screenshot \
-	bench-web wheelhouse test-aarch64
+	bench-serve bench-scale bench-instructions runtime-check test-floors clean web \
+	web-screenshot bench-web wheelhouse test-aarch64
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[train,dev,serve]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,serve,scale]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -100,6 +101,12 @@ bench-serve: $(STAMP)
 # callgrind (independent of the machine's load; needs valgrind; about 5 minutes).
 bench-instructions: $(STAMP) $(SHIPPED_KERAS)
 	$(BIN)/python -m benchmarks.instructions --output BENCHMARKS.md --keras-model $(SHIPPED_KERAS)
+
+# BENCHMARKS.md's scale section and the README's figures: the local engine against Ray with 1
+# and 2 workers, on 10,000 28x28 PNGs and 2,000 280x280 JPEGs (about 5 minutes on 2 cores).
+bench-scale: $(STAMP)
+	$(BIN)/python -m benchmarks.scale --output BENCHMARKS.md --readme README.md \
+		--repeats $(SCALE_REPEATS)
 
 # The base install (no extras) in a separate environment, from a built wheel: no TensorFlow.
 runtime-check:

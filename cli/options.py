@@ -17,6 +17,12 @@ class Format(StrEnum):
     table = "table"
     jsonl = "jsonl"
     csv = "csv"
+    parquet = "parquet"  # shards of --engine ray --output-dir only
+
+
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
 
 
 class ReportFormat(StrEnum):

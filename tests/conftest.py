@@ -22,13 +22,14 @@ TENSORFLOW_TESTS = {
 }
 SERVE_TESTS = {"test_serve.py", "test_serve_hostile.py", "test_serve_process.py"}
 SERVE_TESTS |= {"test_serve_readme.py"}  # these need the serve extra (Starlette, uvicorn)
+RAY_TESTS = {"test_scale.py", "test_scale_worker.py"}  # the scale extra
 
 
 def pytest_ignore_collect(collection_path: Path) -> bool:
-    """In an install without the train and serve extras (`make test-floors` sets
+    """In an install without the train, serve and scale extras (`make test-floors` sets
     MNIST_EDGE_RUNTIME_ONLY), their tests cannot even be imported; everywhere else they run."""
     runtime_only = os.environ.get("MNIST_EDGE_RUNTIME_ONLY") == "1"
-    return runtime_only and collection_path.name in TENSORFLOW_TESTS | SERVE_TESTS
+    return runtime_only and collection_path.name in TENSORFLOW_TESTS | SERVE_TESTS | RAY_TESTS
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,17 @@ import pytest
 from tests.conftest import ROOT
 
 TRAINING_ONLY = ("tensorflow", "keras", "tf2onnx", "onnx", "tf_keras")
-RUNTIME_FOLDERS = ("core", "runtime", "pictures", "cli", "serve")
-HEAVY_AT_START = ("onnxruntime", "PIL", "starlette", "uvicorn", "prometheus_client", *TRAINING_ONLY)
+RUNTIME_FOLDERS = ("core", "runtime", "pictures", "cli", "serve", "scale")
+HEAVY_AT_START = (
+    "onnxruntime",
+    "PIL",
+    "starlette",
+    "uvicorn",
+    "prometheus_client",
+    "ray",
+    "pyarrow",
+    *TRAINING_ONLY,
+)
 
 # Run the CLI in an interpreter where importing any training-only package raises.
 BLOCKED_CLI = f"""
@@ -39,7 +48,8 @@ def imported_modules(path) -> set[str]:
 
 
 def test_no_runtime_file_imports_a_training_package():
-    """Not even lazily: core/, runtime/, pictures/ and cli/ are what a device installs."""
+    """Not even lazily: core/, runtime/, pictures/ and cli/ are what a device installs (and
+    scale/, the cluster engine, runs the same runtime)."""
     offenders = {
         str(path.relative_to(ROOT)): sorted(imported_modules(path) & set(TRAINING_ONLY))
         for folder in RUNTIME_FOLDERS
