@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mnist_edge.cli.console import fail
-from mnist_edge.cli.options import open_predictor
+from mnist_edge.cli.options import ModelOption, open_predictor
 from mnist_edge.serve import settings as defaults  # plain Python: no extra needed for this
 
 if TYPE_CHECKING:
@@ -28,31 +28,8 @@ def require_serve_extra() -> None:
         )
 
 
-def shipped_or_path(value: str | None) -> Path | None:
-    """--model: a file, or the name of a model shipped inside (mnist-mlp, mnist-mlp.int8)."""
-    from mnist_edge.runtime.predictor import MODELS
-
-    if value is None:
-        return None
-    path = Path(value)
-    shipped = MODELS / f"{value}.onnx"
-    if not path.exists() and path.name == value and shipped.is_file():
-        return shipped
-    if not path.is_file():
-        names = ", ".join(sorted(p.stem for p in MODELS.glob("*.onnx")))
-        raise typer.BadParameter(f"{value!r} is neither a model file nor a shipped model ({names})")
-    return path
-
-
 def serve(
-    model: Annotated[
-        str | None,
-        typer.Option(
-            help="ONNX model file, or the name of a shipped model. Default: the model shipped "
-            "inside (mnist-mlp).",
-            show_default=False,
-        ),
-    ] = None,
+    model: ModelOption = None,
     host: Annotated[
         str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")
     ] = "127.0.0.1",
@@ -117,13 +94,12 @@ def serve(
         static=static or defaults.checkout_page(),
         quiet=quiet,
     )
-    model_path = shipped_or_path(model)
     try:
         sock = listen(host, port)
     except OSError as error:
         fail(f"cannot listen on {host}:{port} ({error.strerror or error})")
     started = time.perf_counter()
-    predictor = open_predictor(model_path, threads)
+    predictor = open_predictor(model, threads)
     app = create_app(predictor, settings, load_seconds=time.perf_counter() - started)
     serve_on(sock, app, settings, describe(predictor, settings))
 
