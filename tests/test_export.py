@@ -23,7 +23,8 @@ from mnist_edge.export.run import export_model, int8_path
 from mnist_edge.runtime import Predictor
 from mnist_edge.train.model import scale_pixels
 from tests.conftest import ROOT
-from tests.targets import INT8_MAX_DROP, INT8_MAX_SIZE_RATIO, PARITY_TOLERANCE
+from tests.parity import assert_parity_report, assert_runtime_matches_keras
+from tests.targets import INT8_MAX_DROP, INT8_MAX_SIZE_RATIO
 
 pytestmark = pytest.mark.slow  # TensorFlow
 DATA = ROOT / "data" / "mnist.npz"
@@ -40,25 +41,12 @@ def keras_model(short_model):
     return keras.models.load_model(short_model, compile=False)
 
 
-def test_the_runtime_computes_what_keras_computes(exported, keras_model, mnist):
-    """Independent of the exporter's own check: the runtime's Predictor on the exported file
-    against Keras on the tutorial's `x_test / 255`, all 10,000 test images."""
-    runtime = Predictor(exported.model).predict(mnist.x_test)
-    keras_probabilities = keras_model.predict(mnist.x_test / 255, batch_size=1000, verbose=0)
-    difference = np.abs(runtime.astype(np.float64) - keras_probabilities).max()
-    print(f"runtime vs Keras on 10,000 test images: max |diff| {difference:.3g}")
-    assert difference <= PARITY_TOLERANCE
-    assert np.array_equal(runtime.argmax(axis=1), keras_probabilities.argmax(axis=1))
+def test_the_runtime_computes_what_keras_computes(exported, short_model, mnist):
+    assert_runtime_matches_keras(exported.model, short_model, mnist)
 
 
 def test_parity_report_on_all_test_images(exported):
-    summary = json.loads(exported.parity.read_text())
-    assert summary["images"] == 10000 and summary["tolerance"] == MAX_ABS_DIFF
-    assert [row["backend"] for row in summary["backends"]] == list(BACKENDS)
-    for row in summary["backends"]:
-        print(f"{row['backend']}: max |diff| {row['max_abs_diff']:.3g}")
-        assert row["max_abs_diff"] <= MAX_ABS_DIFF
-        assert row["argmax_agreement"] == 1.0 and row["passed"]
+    assert_parity_report(exported.parity)
 
 
 def test_graph_is_clean_and_self_describing(exported):

@@ -9,11 +9,11 @@ import onnx
 import pytest
 
 from mnist_edge.core import contract
-from mnist_edge.export.parity import BACKENDS, MAX_ABS_DIFF
 from mnist_edge.export.run import export_model
 from mnist_edge.runtime import Predictor
 from tests.conftest import ROOT
-from tests.targets import INT8_MAX_DROP, PARITY_TOLERANCE
+from tests.parity import assert_parity_report, assert_runtime_matches_keras
+from tests.targets import INT8_MAX_DROP
 
 pytestmark = pytest.mark.slow  # TensorFlow
 DATA = ROOT / "data" / "mnist.npz"
@@ -27,24 +27,11 @@ def exported(short_cnn, tmp_path_factory):
 
 
 def test_the_runtime_computes_what_keras_computes(exported, short_cnn, mnist):
-    """Independent of the exporter's own check: the runtime's Predictor on the exported CNN
-    against Keras on the tutorial's `x_test / 255`, all 10,000 test images."""
-    model = keras.models.load_model(short_cnn, compile=False)
-    runtime = Predictor(exported.model).predict(mnist.x_test)
-    expected = model.predict(mnist.x_test / 255, batch_size=1000, verbose=0)
-    difference = np.abs(runtime.astype(np.float64) - expected).max()
-    print(f"CNN, runtime vs Keras on 10,000 test images: max |diff| {difference:.3g}")
-    assert difference <= PARITY_TOLERANCE
-    assert np.array_equal(runtime.argmax(axis=1), expected.argmax(axis=1))
+    assert_runtime_matches_keras(exported.model, short_cnn, mnist)
 
 
 def test_parity_report_on_all_test_images(exported):
-    summary = json.loads(exported.parity.read_text())
-    assert summary["images"] == 10000
-    assert [row["backend"] for row in summary["backends"]] == list(BACKENDS)
-    for row in summary["backends"]:
-        print(f"CNN {row['backend']}: max |diff| {row['max_abs_diff']:.3g}")
-        assert row["max_abs_diff"] <= MAX_ABS_DIFF and row["passed"]
+    assert_parity_report(exported.parity)
 
 
 def test_same_contract_and_named_for_its_architecture(exported, short_cnn):
