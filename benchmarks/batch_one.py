@@ -29,6 +29,7 @@ from benchmarks.latency import (
     ROUNDS,
     STEPS,
     Timing,
+    bound_call,
     calling,
     crossover,
     folding_throughput,
@@ -39,8 +40,11 @@ from benchmarks.report import markdown_table
 from mnist_edge.runtime.predictor import SMALL_BATCH
 
 TFLITE_ONE_THREAD = "TensorFlow Lite (XNNPACK), 1 thread"
-ENGINES = (TFLITE, TFLITE_ONE_THREAD, NUMPY_FLOOR, ONNX_FLOAT32, ONNX_INT8)
 PREDICTORS = (ONNX_FLOAT32, ONNX_INT8)
+# onnxruntime's own call on the Predictor's bound buffers, nothing else: the floor of any
+# Python caller of onnxruntime, Predictor or not.
+BARE = {name: f"{name}, `run_with_iobinding` alone" for name in PREDICTORS}
+ENGINES = (TFLITE, TFLITE_ONE_THREAD, NUMPY_FLOOR, *PREDICTORS, *BARE.values())
 MODELS = ("float32", "int8")
 
 
@@ -67,6 +71,8 @@ def measure(
     }
     one_thread = TFLiteRunner(by_name[TFLITE].predict.content, threads=1)
     calls[TFLITE_ONE_THREAD] = calling(one_thread, np.ascontiguousarray(images.scaled[:1]))
+    for name, bare in BARE.items():
+        calls[bare] = bound_call(by_name[name].predict.__self__, _one(images, by_name[name]))
     engines = interleaved({name: calls[name] for name in ENGINES})
     one = np.ascontiguousarray(images.uint8[:1])
     steps = {model: step_timings(*models[model], one) for model in MODELS}
@@ -141,12 +147,19 @@ def summary(result: BatchOne) -> str:
         for name in PREDICTORS
     ]
     folding = ", ".join(f"{result.folding[m]:.2f}× ({m})" for m in MODELS)
+    bare = " and ".join(
+        f"{result.engines[BARE[name]].median_us:.1f} µs ({name.removeprefix('onnxruntime ')}, "
+        f"{result.engines[BARE[name]].ratio_to(tflite):.2f}× TensorFlow Lite's whole call)"
+        for name in PREDICTORS
+    )
     return (
         f"One image through `Predictor.predict`: {parts[0]}; {parts[1]}; TensorFlow Lite "
         f"(XNNPACK, one thread per core) {tflite.median_us:.1f} µs median, {tflite.p99_us:.1f} "
         f"µs p99, and {result.engines[TFLITE_ONE_THREAD].median_us:.1f} µs with one thread "
         f"(`make bench`, 1-minute load average {max(result.load):.1f} on a "
-        f"{os.cpu_count()}-core machine: see BENCHMARKS.md). The export passes also change "
+        f"{os.cpu_count()}-core machine: see BENCHMARKS.md). onnxruntime's own call on buffers "
+        f"bound once, with no Python work around it (the floor of any Python caller), takes "
+        f"{bare} in median. The export passes also change "
         f"throughput at batch {result.batch:,}: {folding}."
     )
 

@@ -110,6 +110,15 @@ def path_steps(readable: bytes, optimised: bytes) -> dict[str, Callable[[np.ndar
     return dict(zip(STEPS, steps, strict=True))
 
 
+def bound_call(predictor: Predictor, image: np.ndarray) -> Callable[[], object]:
+    """The Predictor's onnxruntime call on one image alone: its bound buffers, filled once,
+    run again and again with no Python work around the call."""
+    small = predictor._small
+    small.run(image)  # binds this thread's buffers for one image and fills them
+    binding = small._buffers(len(image)).binding
+    return lambda: small._session.run_with_iobinding(binding)
+
+
 def _session_run(session, predictor: Predictor) -> Callable[[np.ndarray], object]:
     """Predictor._run as it was: `session.run` with an input dict, on a contiguous batch."""
     fetch, feed = [predictor.output.name], predictor.input.name

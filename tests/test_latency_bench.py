@@ -3,7 +3,7 @@ and steps that differ in overhead only. The timings themselves are not judged he
 
 import numpy as np
 
-from benchmarks.latency import STEPS, Timing, interleaved, path_steps
+from benchmarks.latency import STEPS, Timing, bound_call, interleaved, path_steps
 from mnist_edge.runtime import Predictor, default_model_path
 
 
@@ -34,3 +34,14 @@ def test_every_step_gives_the_predictors_probabilities(x_test):
             expected = Predictor(graph).predict(images)
             for name, predict in steps.items():
                 assert np.array_equal(predict(images), expected), f"{model.name}: {name}"
+
+
+def test_the_bare_call_runs_on_the_predictors_own_buffers(x_test):
+    """The floor row times the very call the Predictor makes, on an image it has bound."""
+    predictor = Predictor(default_model_path())
+    bound_call(predictor, x_test[7:8])()
+    buffers = predictor._small._buffers(1)
+    assert np.array_equal(buffers.images, x_test[7:8])
+    assert np.array_equal(
+        buffers.probabilities, Predictor(default_model_path()).predict(x_test[7:8])
+    )
