@@ -164,7 +164,7 @@ web-screenshot: $(STAMP) $(WEB_STAMP)
 
 # The page's size, time to first prediction and live prediction time -> BENCHMARKS.md.
 bench-web: $(STAMP) $(WEB_STAMP)
-	$(BIN)/python -m benchmarks.web --output BENCHMARKS.md
+	$(BIN)/python -m benchmarks.web --output BENCHMARKS.md --readme README.md
 
 # Regenerate the sample images from the MNIST test split.
 samples: $(STAMP)

@@ -24,12 +24,13 @@ LIVE_TARGET = 16  # ms for one prediction after a stroke: one frame at 60 Hz
 GZIP_LEVEL = 6  # what web servers use by default
 SINGLE_RUNS = 500  # batch-1 runs of each model alone
 MANIFEST = DIST / "models" / "models.json"
-PARTS = {  # what a first visit fetches, by part; the int8 model only when chosen
+DEFAULT_MODEL = "mnist-mlp.onnx"
+WHEN_CHOSEN = "(when chosen)"
+PARTS = {  # what a first visit fetches, by part; every other model only when chosen
     "page (HTML, CSS, JS modules)": lambda path: path.parent == DIST,
     "onnxruntime-web JS": lambda path: path.suffix == ".mjs",
     "onnxruntime-web WASM": lambda path: path.suffix == ".wasm",
-    "float32 model + manifest": lambda path: path.name in ("mnist-mlp.onnx", "models.json"),
-    "int8 model (when chosen)": lambda path: path.name == "mnist-mlp.int8.onnx",
+    "default model + manifest": lambda path: path.name in (DEFAULT_MODEL, "models.json"),
 }
 
 MARKS = """() => Object.fromEntries(['model-ready', 'first-prediction'].map(
@@ -52,13 +53,20 @@ class Figures:
     loads: list[dict[str, float]]  # ms after navigation of 'model-ready', 'first-prediction'
     live: list[tuple[float, float, float]]  # ms of (prediction, preprocessing, inference)
     alone: dict[str, float]  # model file -> mean ms of one batch-1 run
-    context: dict[str, str]  # browser, onnxruntime-web version, CPU, load
+    context: dict[str, str]  # browser, onnxruntime-web version, CPU
+    load: tuple[float, float]  # 1-minute load average at the start and at the end
 
 
 def sizes() -> list[tuple[str, int, int]]:
     files = [path for path in DIST.rglob("*") if path.is_file() and path.name != ".built"]
     parts = []
-    for name, belongs in PARTS.items():
+    others = sorted(path.name for path in files if path.suffix == ".onnx")
+    chosen_later = {
+        f"`{name}` {WHEN_CHOSEN}": lambda path, name=name: path.name == name
+        for name in others
+        if name != DEFAULT_MODEL
+    }
+    for name, belongs in {**PARTS, **chosen_later}.items():
         chosen = [path.read_bytes() for path in files if belongs(path)]
         compressed = sum(len(gzip.compress(data, GZIP_LEVEL)) for data in chosen)
         parts.append((name, sum(len(data) for data in chosen), compressed))
@@ -113,7 +121,6 @@ def machine(browser) -> dict[str, str]:
         "browser": f"Chromium {browser.version}",
         "ort": package["dependencies"]["onnxruntime-web"],
         "cpu": f"{cpu}, {os.cpu_count()} cores",
-        "load": f"{os.getloadavg()[0]:.2f}",
     }
 
 
@@ -126,14 +133,16 @@ def met(value: float, target: float) -> str:
     return "yes" if value <= target else "**no**"
 
 
-def how(context: dict[str, str]) -> str:
+def how(figures: Figures) -> str:
+    context, (start, end) = figures.context, figures.load
+    busy = " (above the core count: other work was waiting for the cores too)"
     return (
         f"Made by `make bench-web` (`python -m benchmarks.web`) on {date.today()}: web/dist "
         f"served by Python's http.server on 127.0.0.1, headless {context['browser']} (Debian) "
         f"driven by Playwright, onnxruntime-web {context['ort']} (WebAssembly, one thread), "
-        f"{context['cpu']}, load average {context['load']} (above 2, other work was waiting for "
-        "the cores too). Times are the page's own `performance` marks (0.1 ms resolution: the "
-        "page is not cross-origin isolated)."
+        f"{context['cpu']}, load average {start:.2f} at the start, {end:.2f} at the end"
+        f"{busy if max(start, end) > (os.cpu_count() or 1) else ''}. Times are the page's own "
+        "`performance` marks (0.1 ms resolution: the page is not cross-origin isolated)."
     )
 
 
@@ -170,7 +179,7 @@ def notes(figures: Figures) -> list[str]:
 
 
 def size_table(parts: list[tuple[str, int, int]]) -> list[str]:
-    first = [part for part in parts if "when chosen" not in part[0]]
+    first = [part for part in parts if WHEN_CHOSEN not in part[0]]
     total, packed = sum(part[1] for part in first), sum(part[2] for part in first)
     return [
         f"| part of web/dist | size | gzip -{GZIP_LEVEL} (as transferred) |",
@@ -184,24 +193,56 @@ def size_table(parts: list[tuple[str, int, int]]) -> list[str]:
 
 
 def render(figures: Figures) -> str:
-    blocks = [["## In the browser"], [how(figures.context)], targets(figures), notes(figures)]
+    blocks = [["## In the browser"], [how(figures)], targets(figures), notes(figures)]
     return "\n\n".join("\n".join(block) for block in [*blocks, size_table(figures.sizes)])
+
+
+def readme(figures: Figures) -> str:
+    """The README's table: what a first visit costs and how fast the page answers."""
+    first = statistics.median(mark["first-prediction"] for mark in figures.loads)
+    live = [total for total, _, _ in figures.live]
+    first_visit = [part for part in figures.sizes if WHEN_CHOSEN not in part[0]]
+    packed = sum(part[2] for part in first_visit)
+    runtime = sum(part[2] for part in first_visit if "onnxruntime" in part[0])
+    start, end = figures.load
+    return "\n".join(
+        [
+            f"Measured by `make bench-web` in headless Chromium on a {os.cpu_count()}-core "
+            f"machine (load average {max(start, end):.1f}; details in "
+            "[BENCHMARKS.md](BENCHMARKS.md)):",
+            "",
+            "| | measured | target |",
+            "|---|---|---|",
+            f"| `web/dist` as transferred on a first visit (gzip) | {packed / 2**20:.1f} MiB, "
+            f"{runtime / 2**20:.1f} MiB of it onnxruntime-web | |",
+            "| navigation to the first prediction, local server, empty cache | "
+            f"{first / 1000:.2f} s (median of {len(figures.loads)}) | "
+            f"< {FIRST_PREDICTION_TARGET / 1000:g} s |",
+            "| one live prediction after a stroke (preprocessing + model) | "
+            f"{statistics.median(live):.1f} ms (p95 {percentile(live, 0.95):.1f} ms) | "
+            f"< {LIVE_TARGET:g} ms |",
+        ]
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=Path("BENCHMARKS.md"), help="(default)")
+    parser.add_argument("--readme", type=Path, help="also rewrite this README's web section")
     parser.add_argument("--loads", type=int, default=5, help="cold page loads (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="times each digit is drawn (3)")
     options = parser.parse_args()
+    load_start = os.getloadavg()[0]
     with served() as url, chromium() as browser:
         context = machine(browser)
         loads = cold_loads(browser, url, options.loads)
         live = live_predictions(browser, url, options.rounds)
         alone = models_alone(browser, url)
-    context["load"] += f" at the start, {os.getloadavg()[0]:.2f} at the end"
-    markdown = render(Figures(sizes(), loads, live, alone, context))
+    figures = Figures(sizes(), loads, live, alone, context, (load_start, os.getloadavg()[0]))
+    markdown = render(figures)
     write_section(options.output, "web", markdown)
+    if options.readme:
+        write_section(options.readme, "web", readme(figures))
     print(markdown)
 
 

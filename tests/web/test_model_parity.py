@@ -4,11 +4,12 @@ The page's own model.js loads each shipped model and runs the images as uint8 ba
 the Python runtime does; the probabilities come back as raw float32 bytes.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from mnist_edge.runtime import Predictor
-from mnist_edge.runtime.predictor import default_model_path
+from mnist_edge.runtime import Predictor, catalog
 from tests.targets import PARITY_TOLERANCE
 from tests.web.browser import base64_array
 
@@ -38,7 +39,7 @@ READ_METADATA = """async (file) => {
 }"""
 
 
-def exact_int8_reference(x_test: np.ndarray) -> np.ndarray:
+def exact_int8_reference(path: Path, x_test: np.ndarray) -> np.ndarray:
     """The int8 model in Python onnxruntime with 16-bit products on every x86 CPU.
 
     Without VNNI, onnxruntime's AVX2 int8 kernels saturate some u8 x s8 sums (a known
@@ -49,20 +50,21 @@ def exact_int8_reference(x_test: np.ndarray) -> np.ndarray:
 
     options = onnxruntime.SessionOptions()
     options.add_session_config_entry("session.x64quantprecision", "1")
-    session = onnxruntime.InferenceSession(
-        str(default_model_path(int8=True)), options, providers=["CPUExecutionProvider"]
-    )
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     return session.run(None, {"image": x_test})[0]
 
 
-@pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])
-def test_same_probabilities_as_the_runtime(page, x_test, int8: bool) -> None:
-    """max |diff| <= 1e-5 and the same digit on every one of the 10,000 test images."""
+@pytest.mark.parametrize("name", catalog.names())
+def test_same_probabilities_as_the_runtime(page, x_test, name: str) -> None:
+    """Every shipped model: max |diff| <= 1e-5 and the same digit on every one of the 10,000
+    test images."""
     page.route("**/parity/x_test.bin", lambda route: route.fulfill(body=x_test.tobytes()))
-    file = default_model_path(int8=int8).name
+    path = catalog.shipped_path(name)
+    file = path.name
     encoded = page.evaluate(RUN_ALL, {"file": file, "batch": BATCH})
     in_browser = base64_array(encoded, np.float32).reshape(len(x_test), 10)
-    expected = exact_int8_reference(x_test) if int8 else Predictor().predict(x_test)
+    int8 = name.endswith(catalog.INT8)
+    expected = exact_int8_reference(path, x_test) if int8 else Predictor(path).predict(x_test)
     difference = float(np.abs(in_browser - expected).max())
     same_digit = float(np.mean(in_browser.argmax(1) == expected.argmax(1)))
     print(f"\n{file} in Chromium: max |diff| {difference:.2e}, same digit {same_digit:.2%}")
@@ -70,12 +72,12 @@ def test_same_probabilities_as_the_runtime(page, x_test, int8: bool) -> None:
     assert same_digit == 1.0
 
 
-@pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])
-def test_metadata_read_from_the_model_bytes(page, int8: bool) -> None:
+@pytest.mark.parametrize("name", catalog.names())
+def test_metadata_read_from_the_model_bytes(page, name: str) -> None:
     """The page's protobuf reader finds exactly the metadata_props onnxruntime reports."""
     import onnxruntime
 
-    path = default_model_path(int8=int8)
+    path = catalog.shipped_path(name)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     expected = session.get_modelmeta().custom_metadata_map
     assert page.evaluate(READ_METADATA, path.name) == expected
