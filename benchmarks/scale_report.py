@@ -9,7 +9,7 @@ from benchmarks.figures import Figure, Key
 from benchmarks.processes import MB
 from benchmarks.report import _cell as cell
 from benchmarks.report import _ratio as ratio
-from benchmarks.report import _table
+from benchmarks.report import markdown_table
 
 SMALL = "28x28 PNG"
 LARGE = "280x280 JPEG"
@@ -103,7 +103,7 @@ def _engines_table(results: ScaleResults) -> str:
         for engine in (LOCAL, engine_name(1), engine_name(2)):
             cells = [_cell(results.figures[(row(images, engine), column)]) for column in columns]
             rows.append([name, engine, *cells])
-    return _table(["images (read ×n in a run)", "engine", *columns], rows)
+    return markdown_table(["images (read ×n in a run)", "engine", *columns], rows)
 
 
 def _efficiency(results: ScaleResults) -> str:
@@ -175,7 +175,7 @@ def _projection(results: ScaleResults) -> str:
             f"start, {start:.0f} s. It assumes storage that serves the files as fast, and "
             "results written as shards with `--output-dir` (streamed to stdout, one driver "
             f"writes {writing:,.0f} jsonl records/s at most):",
-            _table(["machines", *results.files], rows),
+            markdown_table(["machines", *results.files], rows),
         ]
     )
 
