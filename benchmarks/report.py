@@ -198,8 +198,9 @@ def _method(results: Results) -> str:
   warm: "cold" is a new interpreter, not an empty page cache. `mnist-edge` runs from a fresh
   venv holding `pip install .` without extras (the device install); the Keras script
   (`benchmarks/keras_predict.py`) runs in the train venv.
-- Sizes are `du` of each venv (pip and setuptools included; the train venv also holds the
-  dev extra) and of each model file; MB are 10^6 bytes throughout.
+- Sizes are `du` of each venv (pip and setuptools included; the train venv is the
+  development environment, with the dev, serve and scale extras too) and of each model
+  file; MB are 10^6 bytes throughout.
 - Reproduce: `make bench`."""
 
 
