@@ -229,5 +229,5 @@ def _reading() -> Iterator[None]:
     except (OSError, EOFError) as error:
         problem = getattr(error, "strerror", None) or str(error) or type(error).__name__
         raise InputError(f"cannot read ({problem})") from None
-    except Exception as error:  # zlib.error, NotImplementedError (compression), RuntimeError
+    except Exception as error:  # zlib.error, an unsupported compression, RuntimeError
         raise InputError(f"cannot read ({type(error).__name__}: {error})") from None
