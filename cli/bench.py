@@ -62,8 +62,9 @@ def bench_images(data: Path | None) -> np.ndarray:
     """uint8 (N, 28, 28) images from --data, or one line and exit 1 saying what to pass."""
     from mnist_edge.core.errors import DataError, InputError
     from mnist_edge.core.mnist import load_mnist
+    from mnist_edge.runtime.array_inputs import read_array_file
     from mnist_edge.runtime.arrays import to_uint8
-    from mnist_edge.runtime.sources import ArrayFile, read_array_file
+    from mnist_edge.runtime.sources import ArrayFile
 
     try:
         if data is None or data.is_dir():

@@ -45,7 +45,7 @@ def evaluate(
     """Accuracy of a model on a labelled set, with per-digit precision and recall."""
     from mnist_edge.runtime.evaluate import as_table
     from mnist_edge.runtime.evaluate import evaluate as tally
-    from mnist_edge.runtime.pipeline import decoded, predicted
+    from mnist_edge.runtime.pipeline import PipelineOptions, predict_sources
     from mnist_edge.runtime.records import dumps, has_error
     from mnist_edge.runtime.sources import labelled
 
@@ -55,8 +55,9 @@ def evaluate(
         fail(f"--plot {plot}: not a folder (it names an existing file)", EXIT_USAGE)
     predictor = open_predictor(model, threads)
     progress = Progress(enabled=False if quiet else None)
-    items = decoded(labelled(data, labels), lookahead=2 * batch_size)
-    predictions = progress.track(predicted(predictor, items, batch_size), has_error)
+    options = PipelineOptions(batch_size=batch_size, threads=threads)
+    predictions = predict_sources(predictor, labelled(data, labels), options)
+    predictions = progress.track(predictions, has_error)
     result = tally(predictions, on_error=lambda p: warn(f"{p.source}: {p.error}"))
     if result.n == 0:
         fail(f"{data}: no labelled images to evaluate")

@@ -32,7 +32,13 @@ class Prediction:
 
     @property
     def digit(self) -> int:
+        """The most likely digit (the first of equals)."""
         return int(np.argmax(self.probabilities))
+
+    @property
+    def probability(self) -> float:
+        """The probability of `digit`."""
+        return float(self.probabilities[self.digit])
 
 
 def has_error(prediction: Prediction) -> bool:

@@ -1,9 +1,10 @@
 """What an operator can set for the service, with its defaults (the `serve` command maps
 its options onto this)."""
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from mnist_edge.core.limits import default_decode_threads
 
 MIB = 2**20
 DEFAULT_PORT = 8000
@@ -18,11 +19,6 @@ DEFAULT_MAX_REQUESTS = 64  # requests served at once; more wait for a place, up 
 DEFAULT_MODEL_THREADS = 1
 
 
-def default_workers() -> int:
-    """Decoding threads: one per core up to 4 (large images decode in C, in parallel)."""
-    return min(4, os.cpu_count() or 1)
-
-
 def checkout_page() -> Path | None:
     """The browser page built into web/dist of a source checkout, when there is one."""
     page = Path(__file__).resolve().parents[1] / "web" / "dist"
@@ -35,7 +31,7 @@ class Settings:
     port: int = DEFAULT_PORT  # 0: any free port (the start-up line says which)
     max_batch: int = DEFAULT_MAX_BATCH  # images merged into one model call; 1 turns batching off
     max_delay_ms: float = DEFAULT_MAX_DELAY_MS  # longest wait for company while others arrive
-    workers: int = 0  # decoding threads; 0: default_workers()
+    workers: int = 0  # decoding threads; 0: default_decode_threads()
     max_body: int = DEFAULT_MAX_BODY  # bytes of one request body, also once decompressed
     timeout: float = DEFAULT_TIMEOUT  # seconds for one request, from arrival to answer
     max_requests: int = DEFAULT_MAX_REQUESTS  # requests in progress at once
@@ -51,4 +47,4 @@ class Settings:
 
     @property
     def decode_workers(self) -> int:
-        return self.workers or default_workers()
+        return self.workers or default_decode_threads()
