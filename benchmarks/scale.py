@@ -50,7 +50,7 @@ from benchmarks.scale_report import (
 )
 from benchmarks.sections import write_section
 from mnist_edge.core.mnist import load_mnist
-from mnist_edge.runtime.bench import machine
+from mnist_edge.measure.machine import machine
 from mnist_edge.runtime.pipeline import PipelineOptions, predict_paths
 from mnist_edge.runtime.predictor import Predictor
 

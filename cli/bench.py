@@ -6,7 +6,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from mnist_edge.cli.console import fail, writing_results
+from mnist_edge.cli.console import fail
 from mnist_edge.cli.options import (
     ModelOption,
     ReportFormat,
@@ -39,9 +39,9 @@ def bench(
     output_format: ReportFormatOption = ReportFormat.table,
 ) -> None:
     """Batch-1 latency, throughput by batch size, and end-to-end files/s of `predict`."""
-    from mnist_edge.runtime.bench import as_table, run_bench
+    from mnist_edge.cli.render import bench_table, print_report
+    from mnist_edge.measure.bench import run_bench
     from mnist_edge.runtime.catalog import int8_twin
-    from mnist_edge.runtime.records import dumps
 
     images = bench_images(data)
     models = {
@@ -50,12 +50,7 @@ def bench(
     }
     result = run_bench(models, images, files)
     result["threads"] = threads
-    with writing_results():
-        print(
-            dumps(result, indent=2)
-            if output_format == ReportFormat.json
-            else as_table(result, threads)
-        )
+    print_report(result, output_format, lambda: bench_table(result, threads))
 
 
 def bench_images(data: Path | None) -> np.ndarray:

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from mnist_edge.runtime.bench import BATCH_SIZES, latency_us
+from mnist_edge.measure.bench import BATCH_SIZES, latency_us
 
 pytestmark = pytest.mark.slow  # it times things for a few seconds
 
@@ -28,7 +28,7 @@ def test_bench_reports_latency_throughput_and_files_per_second(cli):
 
 def test_latency_percentiles_of_a_known_sequence(monkeypatch):
     """Calls that take 1, 2, ..., 100 us: median 50.5 us, 99th percentile 100 us."""
-    from mnist_edge.runtime import bench
+    from mnist_edge.measure import bench
 
     durations = np.arange(1, 101) * 1000  # ns
     ticks = np.zeros(201, dtype=np.int64)

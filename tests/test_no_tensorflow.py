@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import ROOT
 
 TRAINING_ONLY = ("tensorflow", "keras", "tf2onnx", "onnx", "tf_keras")
-RUNTIME_FOLDERS = ("core", "runtime", "pictures", "cli", "serve", "scale")
+RUNTIME_FOLDERS = ("core", "runtime", "pictures", "measure", "cli", "serve", "scale")
 HEAVY_AT_START = (
     "onnxruntime",
     "PIL",
