@@ -15,7 +15,7 @@ from mnist_edge.cli.options import (
     open_predictor,
 )
 
-DATA_HELP = (
+IMAGES_HELP = (
     "Images to time: an MNIST npz (its test split), a folder of the MNIST IDX files, or any "
     ".npy/.npz/IDX array of 28x28 images. Default: MNIST where `train` finds it."
 )
@@ -32,7 +32,7 @@ def bench(
         ),
     ] = None,
     threads: ThreadsOption = None,
-    data: Annotated[Path | None, typer.Option(help=DATA_HELP)] = None,
+    data: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
     files: Annotated[
         int, typer.Option(min=0, help="PNG files for the end-to-end figure (0: skip it).")
     ] = 10_000,

@@ -30,6 +30,7 @@ def predict_on_ray(
     """`inputs` predicted on Ray: a local instance, or the cluster at `address`. Each actor
     holds `options.workers` (default: one per CPU) and `options.threads` onnxruntime
     threads (default 1)."""
+    from mnist_edge.core.extras import MissingExtra
     from mnist_edge.scale import cluster
     from mnist_edge.scale.engine import stream_predictions, write_shards
 
@@ -39,7 +40,7 @@ def predict_on_ray(
             cluster.probe(address)
     except ValueError as error:
         fail(f"--ray-address: {error}", EXIT_USAGE)
-    except (cluster.RayMissing, ConnectionError) as error:
+    except (MissingExtra, ConnectionError) as error:
         fail(str(error))
     options = replace(options, threads=options.threads or 1)
     predictor = open_predictor(model, options.threads)

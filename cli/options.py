@@ -46,6 +46,14 @@ ThreadsOption = Annotated[
 ]
 BatchOption = Annotated[int, typer.Option(min=1, help="Images per model call.")]
 ReportFormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")]
+MnistOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="MNIST as an npz file or a folder of the four IDX files (raw or .gz). "
+        "Default: data/mnist.npz, then ~/.keras/datasets/mnist.npz.",
+        show_default=False,
+    ),
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress line on a terminal's stderr.")
 ]

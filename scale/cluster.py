@@ -9,7 +9,6 @@ stderr carries only the tool's.
 """
 
 import contextlib
-import importlib.util
 import io
 import logging
 import os
@@ -21,9 +20,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from mnist_edge.core.extras import require_extra
 from mnist_edge.scale import processes
 
-INSTALL = "pip install 'mnist-edge[scale]'"
 ENVIRONMENT = {  # set before Ray is imported; its processes inherit them
     "RAY_USAGE_STATS_ENABLED": "0",  # never report usage to anyone
     "RAY_ENABLE_AUTO_CONNECT": "0",  # no Ray call starts an instance of its own (a late
@@ -37,17 +36,9 @@ PROBE_SECONDS = 5  # to reach a cluster's head before handing it to Ray
 QUIET_INIT = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
 
 
-class RayMissing(RuntimeError):
-    """The `scale` extra is not installed."""
-
-
 def require_ray() -> None:
-    """RayMissing, saying how to install it, unless Ray Data can be imported."""
-    for module in ("ray", "pyarrow"):
-        if importlib.util.find_spec(module) is None:
-            raise RayMissing(
-                f"--engine ray needs the scale extra ({module} not installed): {INSTALL}"
-            )
+    """MissingExtra, saying how to install it, unless Ray Data can be imported."""
+    require_extra("scale", "--engine ray")
 
 
 @contextlib.contextmanager
