@@ -16,6 +16,7 @@ from mnist_edge.cli.options import (
     open_predictor,
 )
 from mnist_edge.cli.results import Output, write_predictions
+from mnist_edge.core.limits import MAX_WORKERS
 
 InputsArgument = Annotated[
     list[Path],
@@ -52,6 +53,7 @@ def predict(
         int | None,
         typer.Option(
             min=1,
+            max=MAX_WORKERS,
             help="Image decoding threads. Default: 1 for small images (<= 100x100, where more "
             "only contend for Python's lock), else one per core up to 4. With --engine ray: "
             "Ray actors, default one per CPU of the cluster.",
