@@ -34,7 +34,8 @@ from mnist_edge.runtime.bound import BoundSession
 CHUNK = 1024  # images per onnxruntime call for large inputs; the float32 copy the model makes
 # of a chunk (3 MiB) stays in cache: 4096 was ~20% slower at 10,000 images
 MAX_MODEL_BYTES = 256 * 2**20  # a digit model is kilobytes to a few megabytes
-ORT_ERRORS_ONLY = 3  # onnxruntime's log severity: its warnings would reach stderr in colour
+ORT_FATAL_ONLY = 4  # onnxruntime's log severity: its own warnings and errors would reach
+# stderr in colour; every error it raises is reported here, in one line
 # Batches up to this size run in the one-thread session: below it, waking the pool costs about
 # what it saves on 2 cores, and a busy machine makes the pool slower (BENCHMARKS.md, "Small
 # batches: one thread or the pool", measures it on the machine at hand).
@@ -143,18 +144,23 @@ class Predictor:
             if len(batch) <= SMALL_BATCH:
                 output = self._small.run(batch)
             else:
-                feed = {self.input.name: np.ascontiguousarray(batch)}
-                output = self._pool_session().run([self.output.name], feed)[0]
+                output = self._run_unbound(self._pool_session(), batch)
         except ModelError:
             raise
-        except Exception as error:  # onnxruntime's own types: a model that fails on real data
-            raise ModelError(f"the model failed to run ({_first_line(error)})") from None
+        except Exception:  # onnxruntime's own types: a model that fails on real data, or
+            # whose real output does not fit the buffer bound for it: run it unbound, so that
+            # the output's shape, or the model's own error, is what is reported
+            output = self._run_unbound(self._small.session, batch)
         if output.shape != (len(batch), NUM_CLASSES):
-            raise ModelError(
-                f"the model gave an output of shape {output.shape} for {len(batch)} images, "
-                f"not ({len(batch)}, {NUM_CLASSES})"
-            )
+            raise ModelError(_shape_problem(output.shape))
         return output
+
+    def _run_unbound(self, session, batch: np.ndarray) -> np.ndarray:
+        feed = {self.input.name: np.ascontiguousarray(batch)}
+        try:
+            return session.run([self.output.name], feed)[0]
+        except Exception as error:  # onnxruntime raises its own types
+            raise ModelError(f"the model failed to run ({_first_line(error)})") from None
 
     def _pool_session(self):
         """The session with onnxruntime's thread pool, built by the first call that needs it."""
@@ -175,7 +181,7 @@ def open_session(model_bytes: bytes, name: str, threads: int | None):
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.log_severity_level = ORT_ERRORS_ONLY
+    options.log_severity_level = ORT_FATAL_ONLY
     if threads is not None:
         options.intra_op_num_threads = threads
     try:
@@ -210,6 +216,14 @@ def _row_problem(row: list[float]) -> str | None:
     if not all(0.0 <= value <= 1.0 for value in row):
         return OUT_OF_RANGE
     return f"the model's probabilities sum to {total:.3g}, not 1"
+
+
+def _shape_problem(shape: tuple[int, ...]) -> str:
+    """What is wrong with an output's real shape, in words that do not depend on how many
+    images were in the batch (every front end batches differently: the message is the same)."""
+    if len(shape) != 2 or shape[1] != NUM_CLASSES:
+        return f"the model's output has rows of shape {shape[1:]}, not ({NUM_CLASSES},)"
+    return "the model's output does not have one row per image"
 
 
 def _first_line(error: Exception) -> str:
