@@ -71,7 +71,7 @@ def evaluate(
         digit = prediction.digit
         result.confusion[prediction.label, digit] += 1
         if digit != prediction.label:
-            entry = (float(prediction.probabilities[digit]), -order, prediction)
+            entry = (prediction.probability, -order, prediction)
             if len(heap) < keep:
                 heapq.heappush(heap, entry)
             elif keep:

@@ -101,14 +101,14 @@ def decoded(
                 group.append(source)
                 if len(group) < GROUP:
                     continue
-            if group:
+            if group and pool is not None:
                 pending.append(pool.submit(_decode_group, group))
                 group = []
             if not isinstance(source, ImageFile):
                 pending.append(source_items(source))
             while len(pending) * GROUP > lookahead:
                 yield from _resolve(pending.popleft())
-        if group:
+        if group and pool is not None:
             pending.append(pool.submit(_decode_group, group))
         while pending:
             yield from _resolve(pending.popleft())

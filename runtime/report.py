@@ -2,7 +2,7 @@
 
 import csv
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -22,10 +22,10 @@ class TableWriter:
         self.stream.write(f"digit  confidence  {'':<{BAR_WIDTH}}  source{others}\n")
 
     def write(self, prediction: Prediction) -> None:
-        if prediction.error is not None:
+        p = prediction.probabilities
+        if p is None:
             self.stream.write(f"{'-':>5}  {'error':>10}  {prediction.source}: {prediction.error}\n")
             return
-        p = prediction.probabilities
         digit = prediction.digit
         filled = round(float(p[digit]) * BAR_WIDTH)
         bar = self.full * filled + self.empty * (BAR_WIDTH - filled)
@@ -55,7 +55,7 @@ class CsvWriter:
         self.writer.writeheader()
 
     def write(self, prediction: Prediction) -> None:
-        row = record(prediction, self.top_k)
+        row: dict[str, Any] = record(prediction, self.top_k)
         for digit, probability in enumerate(row.pop("probabilities", [])):
             row[f"p{digit}"] = probability
         for rank, best in enumerate(row.pop("top_k", []), start=1):
@@ -64,11 +64,10 @@ class CsvWriter:
         self.writer.writerow(row)
 
 
-WRITERS = {"table": TableWriter, "jsonl": JsonlWriter, "csv": CsvWriter}
+Writer = TableWriter | JsonlWriter | CsvWriter
+WRITERS: dict[str, type[Writer]] = {"table": TableWriter, "jsonl": JsonlWriter, "csv": CsvWriter}
 
 
-def make_writer(
-    output_format: str, stream: TextIO = sys.stdout, top_k: int = 0
-) -> TableWriter | JsonlWriter | CsvWriter:
+def make_writer(output_format: str, stream: TextIO = sys.stdout, top_k: int = 0) -> Writer:
     """A writer with a `write(prediction)` method: "table", "jsonl" or "csv"."""
     return WRITERS[output_format](stream, top_k)

@@ -193,3 +193,12 @@ def test_one_image_does_not_start_the_thread_pool(x_test):
 
 def threads_of_this_process() -> int:
     return len(os.listdir("/proc/self/task"))
+
+
+def test_the_public_api_is_what_all_lists():
+    import mnist_edge.runtime as runtime
+
+    for name in runtime.__all__:
+        assert getattr(runtime, name).__name__ == name
+    with pytest.raises(AttributeError):
+        runtime.row_problems  # noqa: B018 (internal: not promised)
