@@ -166,7 +166,7 @@ web-screenshot: $(STAMP) $(WEB_STAMP)
 bench-web: $(STAMP) $(WEB_STAMP)
 	$(BIN)/python -m benchmarks.web --output BENCHMARKS.md --readme README.md
 
-# Regenerate the sample images from the MNIST test split.
+# Regenerate the sample images and the test slice `bench` ships (measure/) from MNIST.
 samples: $(STAMP)
 	$(BIN)/python tests/make_samples.py samples
 

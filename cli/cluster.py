@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from mnist_edge.cli.console import EXIT_USAGE, fail
+from mnist_edge.cli.console import EXIT_USAGE, fail, note
 from mnist_edge.cli.options import open_predictor
 from mnist_edge.cli.results import Output, summarise, write_predictions
 from mnist_edge.core.text import one_line
@@ -45,6 +45,9 @@ def predict_on_ray(
     options = replace(options, threads=options.threads or 1)
     predictor = open_predictor(model, options.threads)
     local_cpus = max(os.cpu_count() or 1, _cpus(options))  # a local instance fits the actors
+    note(
+        f"connecting to the Ray cluster at {address}" if address else "starting Ray (a few seconds)"
+    )
     with ray_failures(), cluster.ray_session(address, local_cpus):
         check_cpus(options, cluster.cluster_cpus())
         if output.folder is not None:

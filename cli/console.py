@@ -29,6 +29,13 @@ def warn(message: str) -> None:
     print(f"{PROGRAM}: {printable(message)}", file=sys.stderr, flush=True)
 
 
+def note(message: str) -> None:
+    """What a command is doing while it takes seconds: on stderr when it is a terminal (a
+    person waiting), never in logs or pipes."""
+    if sys.stderr.isatty():
+        warn(message)
+
+
 def require(extra: str, needed_by: str) -> None:
     """One line and exit 1 unless `extra` is installed (the line says how to install it)."""
     from mnist_edge.core.extras import MissingExtra, require_extra

@@ -64,6 +64,9 @@ def summarise(total: int, failed: int) -> None:
     """The run's last line on stderr; exit 1 when any input failed (or none was found)."""
     if total == 0:
         fail("no inputs found (name image files, folders, .npy/.npz or IDX files)")
-    warn(f"{total - failed} of {total} inputs predicted" + (f", {failed} failed" if failed else ""))
+    warn(
+        f"{total - failed:,} of {total:,} inputs predicted"
+        + (f", {failed:,} failed" if failed else "")
+    )
     if failed:
         raise typer.Exit(EXIT_FAILED)

@@ -1,5 +1,6 @@
 """`mnist-edge show`: the tutorial's closing plot, for any input."""
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,7 @@ def show(
     ] = None,
     model: ModelOption = None,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
@@ -55,12 +56,14 @@ def show(
         print(path)
 
 
-def output_path(output: Path | None, default: Path) -> Path:
-    """--output as given, inside it when it is a folder; a usage error unless it is a PNG."""
+def output_path(output: str | None, default: Path) -> Path:
+    """--output as given; inside it when it is a folder, or ends with a slash (a folder to
+    make); a usage error unless it is a PNG."""
     if output is None:
         return default
-    if output.is_dir():
-        return output / default.name
-    if output.suffix.lower() != ".png":
+    path = Path(output)
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        return path / default.name
+    if path.suffix.lower() != ".png":
         fail(f"--output {output}: pictures are written as PNG; name a .png file", EXIT_USAGE)
-    return output
+    return path

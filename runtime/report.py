@@ -10,16 +10,20 @@ from mnist_edge.core.contract import NUM_CLASSES
 from mnist_edge.runtime.records import Prediction, dumps, record
 
 BAR_WIDTH = 20
+NEXT_WIDTH = 8  # one of the next best digits: "8  17.5%"
 
 
 class TableWriter:
+    """Aligned columns for people; the source last, as it has no fixed width."""
+
     def __init__(self, stream: TextIO, top_k: int = 0) -> None:
         self.stream = stream
         self.top_k = top_k
         utf8 = (getattr(stream, "encoding", None) or "").lower().replace("-", "") == "utf8"
         self.full, self.empty = ("█", "·") if utf8 else ("#", ".")
-        others = "  next best" if top_k > 1 else ""
-        self.stream.write(f"digit  confidence  {'':<{BAR_WIDTH}}  source{others}\n")
+        self.next_width = (top_k - 1) * (NEXT_WIDTH + 2) if top_k > 1 else 0
+        others = f"{'next best':<{self.next_width}}" if top_k > 1 else ""
+        self.stream.write(f"digit  confidence  {'':<{BAR_WIDTH}}  {others}source\n")
 
     def write(self, prediction: Prediction) -> None:
         p = prediction.probabilities
@@ -29,10 +33,11 @@ class TableWriter:
         digit = prediction.digit
         filled = round(float(p[digit]) * BAR_WIDTH)
         bar = self.full * filled + self.empty * (BAR_WIDTH - filled)
-        line = f"{digit:>5}  {float(p[digit]):>10.1%}  {bar}  {prediction.source}"
+        others = ""
         if self.top_k > 1:
             best = np.argsort(-p, kind="stable")[1 : self.top_k]
-            line += "  " + ", ".join(f"{d} {float(p[d]):.1%}" for d in best)
+            others = "".join(f"{d} {float(p[d]):>6.1%}  " for d in best)
+        line = f"{digit:>5}  {float(p[digit]):>10.1%}  {bar}  {others}{prediction.source}"
         self.stream.write(line + "\n")
 
 

@@ -126,6 +126,7 @@ def test_evaluate_plots(cli, tmp_path):
         ("missing-folder/x.png", 0, "missing-folder/x.png"),
         ("x.unknownext", 2, None),
         (".", 0, "mnist-99-show.png"),
+        ("new-folder/", 0, "new-folder/mnist-99-show.png"),  # a folder to make
     ],
 )
 def test_show_output_paths(cli, tmp_path, output, code, written):
