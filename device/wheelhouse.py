@@ -152,9 +152,7 @@ def build(platform: str, version: str, extras: list[str], output: Path) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     try:
-        say(
-            f"building the wheel, then downloading its dependencies for {platform}, Python {version}"
-        )
+        say(f"building the wheel, then fetching what it needs for {platform}, Python {version}")
         wheel = build_own_wheel(folder)
         download(folder, wheel, platform, version, extras)
         refuse_training_packages(folder)
