@@ -21,7 +21,7 @@ CNN_KERAS := build/model-cnn/model.keras
 # The model card's four recipes: the two shipped ones and two more, each folder a training run.
 CARD_MODELS := build/model build/card/mlp-augment build/card/cnn build/model-cnn
 
-.PHONY: demo test check lint fuzz model model-card samples pictures readme docs bench \
+.PHONY: demo test system-packages check lint fuzz model model-card samples pictures readme docs bench \
 	bench-serve bench-scale bench-instructions runtime-check test-floors clean web \
 	web-screenshot bench-web wheelhouse test-aarch64
 
@@ -37,9 +37,14 @@ demo: $(STAMP)
 	$(BIN)/mnist-edge predict --model artifacts/model.onnx samples/
 	$(BIN)/mnist-edge show data/mnist.npz --index 99 --model artifacts/model.onnx --output artifacts/show-mnist-99.png
 
-# The whole suite, as CI runs it (the browser tests need the page built).
-test: lint web
+# The whole suite, as CI runs it (the browser tests need the page built). First, in seconds:
+# the Debian packages it needs (installed when run as root, as CI does; else named).
+test: system-packages lint web
 	$(BIN)/python -m pytest
+
+system-packages:
+	@if [ "$$(id -u)" = 0 ]; then bash .ci/system-packages --for test; \
+	else bash .ci/system-packages --check --for test; fi
 
 # The fast loop: lint, and every test that needs neither TensorFlow nor a subprocess (< 60 s).
 check: lint
