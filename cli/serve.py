@@ -56,8 +56,8 @@ def serve(
         typer.Option(
             file_okay=False,
             exists=True,
-            help="Folder served at / (the browser page). Default: web/dist of a source "
-            "checkout, when it has been built.",
+            help="Folder served at / (the browser page). Default: web/dist of the source "
+            "checkout mnist-edge runs from or was installed from, once `make web` built it.",
             show_default=False,
         ),
     ] = None,
@@ -93,8 +93,12 @@ def serve(
 
 def describe(predictor: "Predictor", settings: defaults.Settings) -> str:
     """What the start-up line says is served."""
-    page = f", page {settings.static}" if settings.static else ""
+    page = (
+        f"the page from {settings.static}"
+        if settings.static
+        else "no page (`make web` in the checkout builds it; or --static DIR)"
+    )
     return (
         f"{predictor.model_path.name} (max batch {settings.max_batch}, max delay "
-        f"{settings.max_delay_ms:g} ms, {settings.decode_workers} decoding threads{page})"
+        f"{settings.max_delay_ms:g} ms, {settings.decode_workers} decoding threads), {page}"
     )

@@ -35,14 +35,24 @@ def install_command(extra: str) -> str:
     """`pip install` of `extra` from where this copy was installed: its source checkout
     (editable or not), the wheel file, else the distribution's name (a wheelhouse)."""
     origin = _origin()
-    url = urlparse(origin.get("url", ""))
-    path = Path(unquote(url.path)) if url.scheme == "file" else None
+    path = _local_path(origin)
     if path is not None and "dir_info" in origin:
         editable = "-e " if origin["dir_info"].get("editable") else ""
         return f"pip install {editable}'{path}[{extra}]'"
     if path is not None and path.is_file():
         return f"pip install '{path}[{extra}]'"
     return f"pip install '{DISTRIBUTION}[{extra}]' (from the checkout or wheelhouse it came from)"
+
+
+def source_checkout() -> Path | None:
+    """The folder this copy was installed from (`pip install .` or `-e .`), when it was."""
+    origin = _origin()
+    return _local_path(origin) if "dir_info" in origin else None
+
+
+def _local_path(origin: dict) -> Path | None:
+    url = urlparse(origin.get("url", ""))
+    return Path(unquote(url.path)) if url.scheme == "file" else None
 
 
 def _origin() -> dict:

@@ -20,9 +20,17 @@ DEFAULT_MODEL_THREADS = 1
 
 
 def checkout_page() -> Path | None:
-    """The browser page built into web/dist of a source checkout, when there is one."""
-    page = Path(__file__).resolve().parents[1] / "web" / "dist"
-    return page if (page / "index.html").is_file() else None
+    """The browser page as `make web` builds it into web/dist of the source checkout this copy
+    runs from (an editable install) or was installed from (`pip install '.[serve]'`), in
+    either order; None when it has not been built."""
+    from mnist_edge.core.extras import source_checkout
+
+    here = Path(__file__).resolve().parents[1]  # the checkout itself, when editable
+    for root in dict.fromkeys(root for root in (here, source_checkout()) if root is not None):
+        page = root / "web" / "dist"
+        if (page / "index.html").is_file():
+            return page
+    return None
 
 
 @dataclass(frozen=True)
