@@ -60,12 +60,12 @@ def predict_on_ray(
     output_dir: Path | None,
     quiet: bool,
 ) -> None:
-    from mnist_edge.scale import cluster
+    from mnist_edge.scale import cluster, reach
 
     try:
         cluster.require_ray()
         if job.address is not None:
-            cluster.probe(job.address)
+            reach.probe(job.address)
     except ValueError as error:
         fail(f"--ray-address: {error}", EXIT_USAGE)
     except (cluster.RayMissing, ConnectionError) as error:

@@ -3,9 +3,9 @@
 A local instance is started quietly (no dashboard, no usage statistics, its logs in a
 temporary folder that is removed afterwards, its token in the run's environment) and
 stopped, with all its processes (see processes.py), when the run ends, also on Ctrl-C or
-SIGTERM. Connecting to a cluster (`ray start --head`, KubeRay) leaves the cluster running.
-Ray's core writes lines of its own to the process's standard error; while Ray runs they go
-to a file in that folder, so stderr carries only the tool's.
+SIGTERM. Connecting to a cluster (`ray start --head`, KubeRay; reach.py checks it first)
+leaves the cluster running. Ray's core writes lines of its own to the process's standard
+error; while Ray runs they go to a file in that folder, so stderr carries only the tool's.
 """
 
 import contextlib
@@ -16,7 +16,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -34,7 +33,6 @@ TEMP_PREFIX = "mnist-edge-ray-"
 TEMP_ROOT_CHARS = 40  # Ray's socket paths, about 65 characters below its temp folder, must
 # fit in 107 bytes: under a longer TMPDIR, /tmp is used
 NATIVE_LOG = "native-stderr.log"
-PROBE_SECONDS = 5  # to reach a cluster's head before handing it to Ray
 TOKEN_SOURCES = ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")  # where Ray looks before ~/.ray
 QUIET_INIT = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
 
@@ -100,21 +98,6 @@ def _temp_folder() -> Path:
     return Path(
         tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=root if len(root) <= TEMP_ROOT_CHARS else "/tmp")
     )
-
-
-def probe(address: str) -> None:
-    """ConnectionError unless something listens at a cluster's HOST:PORT (Ray itself would
-    retry for minutes); ValueError when `address` is not an address at all."""
-    if address == "auto":  # Ray finds the cluster `ray start` made on this machine
-        return
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"{address!r} is not HOST:PORT, ray://HOST:PORT or auto")
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), PROBE_SECONDS).close()
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise ConnectionError(f"no Ray cluster answers at {address} ({reason})") from None
 
 
 def quiet_data() -> None:
