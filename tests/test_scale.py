@@ -270,15 +270,26 @@ def short_tmp():
 
 
 def processes_using(folder: Path) -> list[str]:
+    """The command lines of pids_using(folder)."""
+    found = []
+    for pid in pids_using(folder):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        found.append(command.decode(errors="replace")[:200])
+    return found
+
+
+def pids_using(folder: Path) -> list[int]:
     """Processes whose environment names `folder` (TMPDIR, which every process the command
     started inherits: Ray's workers rename themselves, but keep their environment)."""
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             environment = (entry / "environ").read_bytes()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
         if os.fsencode(folder) in environment and entry.name != str(os.getpid()):
-            found.append(command.decode(errors="replace")[:200])
+            found.append(int(entry.name))
     return found
