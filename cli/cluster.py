@@ -31,13 +31,13 @@ def predict_on_ray(
     holds `options.workers` (default: one per CPU) and `options.threads` onnxruntime
     threads (default 1)."""
     from mnist_edge.core.extras import MissingExtra
-    from mnist_edge.scale import cluster
+    from mnist_edge.scale import cluster, reach
     from mnist_edge.scale.engine import stream_predictions, write_shards
 
     try:
         cluster.require_ray()
         if address is not None:
-            cluster.probe(address)
+            reach.probe(address)
     except ValueError as error:
         fail(f"--ray-address: {error}", EXIT_USAGE)
     except (MissingExtra, ConnectionError) as error:
