@@ -134,7 +134,7 @@ def test_shards_hold_the_same_records(
     assert result.returncode == 1 and result.stdout == ""
     assert (
         result.stderr
-        == f"mnist-edge: {len(local) - failed} of {len(local)} inputs predicted, {failed} failed\n"
+        == f"mnist-edge: {len(local) - failed:,} of {len(local):,} inputs predicted, {failed} failed\n"
     )
     shards = sorted((tmp_path / "out").iterdir())
     assert shards and all(shard.suffix == f".{output_format}" for shard in shards)

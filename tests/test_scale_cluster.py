@@ -215,7 +215,7 @@ def driver(machine: Machine, token: str, shared: Path) -> subprocess.CompletedPr
 
 def test_the_recipe_gives_the_local_engines_records(driver, shared, local_records):
     failed = sum("error" in line for line in local_records)
-    summary = f"{len(local_records) - failed} of {len(local_records)} inputs predicted"
+    summary = f"{len(local_records) - failed:,} of {len(local_records):,} inputs predicted"
     assert driver.returncode == 1 and driver.stdout == ""  # some inputs are bad
     assert driver.stderr == f"mnist-edge: {summary}, {failed} failed\n"
     shards = sorted((shared / "predictions").iterdir())
