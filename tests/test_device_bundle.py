@@ -17,14 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from device import parity, wheelhouse
+
 ROOT = Path(__file__).resolve().parents[1]
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 HOST_PLATFORM = {"x86_64": "linux-x86_64", "aarch64": "linux-aarch64"}[platform.machine()]
-
-
-sys.path.insert(0, str(ROOT / "device"))  # device/ is a folder of scripts, not a package
-import parity  # noqa: E402
-import wheelhouse  # noqa: E402
 
 
 def make_bundle(folder: Path, platform_name: str = HOST_PLATFORM, version: str = HOST_PYTHON):

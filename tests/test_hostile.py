@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.processes import measure_process
+from harness.processes import measure_process
 from tests.hostile import CARRIAGE_RETURN, SHOWN_AS, make_hostile, zip_bomb_npz
 
 CLI = str(Path(sys.executable).with_name("mnist-edge"))
