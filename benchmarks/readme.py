@@ -6,7 +6,6 @@ parity table (when `make model` has left build/model/parity.json), and `mnist-ed
 Usage: python -m benchmarks.readme README.md
 """
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from harness.sections import write_section
 from harness.wild_digits import COUNT, wild_score
 from mnist_edge.cli.export import parity_table
 from mnist_edge.core.mnist import load_mnist
+from mnist_edge.export.summary import read_summary
 from mnist_edge.runtime import Predictor
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def wild_block() -> str:
 def parity_block() -> str | None:
     if not PARITY.exists():
         return None
-    return f"```\n{parity_table(json.loads(PARITY.read_text()))}\n```"
+    return f"```\n{parity_table(read_summary(PARITY))}\n```"
 
 
 def bench_block() -> str:

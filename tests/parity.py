@@ -1,12 +1,12 @@
 """The parity checks every exported architecture must pass, stated once."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from mnist_edge.core.mnist import Mnist
 from mnist_edge.export.parity import BACKENDS, MAX_ABS_DIFF
+from mnist_edge.export.summary import read_summary
 from mnist_edge.runtime import Predictor
 from tests.targets import PARITY_TOLERANCE
 
@@ -28,10 +28,10 @@ def assert_runtime_matches_keras(onnx_path: Path, keras_path: Path, mnist: Mnist
 def assert_parity_report(parity_json: Path) -> None:
     """The exporter's parity.json: every backend on all 10,000 test images, within tolerance,
     the same digit everywhere."""
-    summary = json.loads(parity_json.read_text())
-    assert summary["images"] == 10000 and summary["tolerance"] == MAX_ABS_DIFF
-    assert [row["backend"] for row in summary["backends"]] == list(BACKENDS)
-    for row in summary["backends"]:
-        print(f"{row['backend']}: max |diff| {row['max_abs_diff']:.3g}")
-        assert row["max_abs_diff"] <= MAX_ABS_DIFF
-        assert row["argmax_agreement"] == 1.0 and row["passed"]
+    summary = read_summary(parity_json)
+    assert summary.images == 10000 and summary.tolerance == MAX_ABS_DIFF
+    assert [row.backend for row in summary.backends] == list(BACKENDS)
+    for row in summary.backends:
+        print(f"{row.backend}: max |diff| {row.max_abs_diff:.3g}")
+        assert row.max_abs_diff <= MAX_ABS_DIFF
+        assert row.argmax_agreement == 1.0 and row.passed

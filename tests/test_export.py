@@ -20,6 +20,7 @@ from mnist_edge.export.parity import (
     run_backend,
 )
 from mnist_edge.export.run import export_model, int8_path
+from mnist_edge.export.summary import read_summary
 from mnist_edge.runtime import Predictor
 from mnist_edge.train.model import scale_pixels
 from tests.conftest import ROOT
@@ -75,16 +76,16 @@ def test_graph_is_clean_and_self_describing(exported):
 def test_optimisations_are_recorded_and_proven_on_both_graphs(exported):
     """The readable graph (with its own `/ 255` node) is the reference: parity is proven on it
     first, then again on the optimised graph that is written."""
-    summary = json.loads(exported.parity.read_text())
+    summary = read_summary(exported.parity)
     props = {entry.key: entry.value for entry in onnx.load(exported.model).metadata_props}
     recorded = json.loads(props[contract.META_OPTIMISATIONS])
-    print(recorded, summary["int8"]["optimisations"])
-    assert recorded == summary["optimisations"] and "folded" in recorded[0]
-    for row in summary["readable_graph_backends"] + summary["backends"]:
-        assert row["max_abs_diff"] <= MAX_ABS_DIFF and row["passed"]
+    print(recorded, summary.int8.optimisations)
+    assert recorded == list(summary.optimisations) and "folded" in recorded[0]
+    for row in summary.readable_graph_backends + summary.backends:
+        assert row.max_abs_diff <= MAX_ABS_DIFF and row.passed
     int8 = {entry.key: entry.value for entry in onnx.load(exported.int8_model).metadata_props}
     int8_recorded = json.loads(int8[contract.META_OPTIMISATIONS])
-    assert int8_recorded == recorded + summary["int8"]["optimisations"]
+    assert int8_recorded == recorded + list(summary.int8.optimisations)
 
 
 def test_metadata_describes_the_model(exported, short_model):
@@ -166,8 +167,8 @@ def test_failed_parity_leaves_no_model(short_model, tmp_path, monkeypatch):
     with pytest.raises(ParityError):
         export_model(short_model, output, data=DATA, int8=True)
     assert not output.exists() and not int8_path(output).exists()
-    summary = json.loads((tmp_path / "parity.json").read_text())
-    assert not any(row["passed"] for row in summary["backends"])
+    summary = read_summary(tmp_path / "parity.json")
+    assert not any(row.passed for row in summary.backends)
 
 
 def test_int8_model_is_small_and_accurate(exported, mnist):
@@ -178,7 +179,7 @@ def test_int8_model_is_small_and_accurate(exported, mnist):
     ]
     print(f"int8: {sizes[0] / sizes[1]:.0%} of the float size, accuracy {accuracies}")
     assert sizes[0] / sizes[1] <= INT8_MAX_SIZE_RATIO
-    assert json.loads(exported.parity.read_text())["int8"]["size_rule"] is True
+    assert read_summary(exported.parity).int8.size_rule is True
     assert accuracies[1] - accuracies[0] <= INT8_MAX_DROP
     int8 = onnx.load(exported.int8_model)
     props = {entry.key: entry.value for entry in int8.metadata_props}
@@ -204,5 +205,5 @@ def test_an_optimisation_that_changes_the_maths_leaves_no_model(short_model, tmp
     with pytest.raises(ParityError, match=r"optimised graph \(input scale .* folded"):
         export_model(short_model, output, data=DATA)
     assert not output.exists()
-    summary = json.loads((tmp_path / "parity.json").read_text())
-    assert all(row["passed"] for row in summary["readable_graph_backends"])
+    summary = read_summary(tmp_path / "parity.json")
+    assert all(row.passed for row in summary.readable_graph_backends)

@@ -1,8 +1,6 @@
 """The CNN through the same exporter: the same contract, the same parity proof, int8 gated on
 its accuracy (the size rule is the MLP's; export/run.py says why)."""
 
-import json
-
 import keras
 import numpy as np
 import onnx
@@ -10,6 +8,7 @@ import pytest
 
 from mnist_edge.core import contract
 from mnist_edge.export.run import export_model
+from mnist_edge.export.summary import read_summary
 from mnist_edge.runtime import Predictor
 from tests.conftest import ROOT
 from tests.parity import assert_parity_report, assert_runtime_matches_keras
@@ -54,13 +53,13 @@ def test_same_contract_and_named_for_its_architecture(exported, short_cnn):
 
 
 def test_int8_is_gated_on_accuracy_only(exported, mnist):
-    summary = json.loads(exported.parity.read_text())["int8"]
+    summary = read_summary(exported.parity).int8
     accuracies = [
         float(np.mean(Predictor(path).predict(mnist.x_test).argmax(1) == mnist.y_test))
         for path in (exported.model, exported.int8_model)
     ]
-    print(f"CNN int8: {summary['size_ratio']:.0%} of the float size, accuracy {accuracies}")
-    assert summary["size_rule"] is False
+    print(f"CNN int8: {summary.size_ratio:.0%} of the float size, accuracy {accuracies}")
+    assert summary.size_rule is False
     assert accuracies[0] - accuracies[1] <= INT8_MAX_DROP
     int8 = Predictor(exported.int8_model)
     assert int8.metadata[contract.META_QUANTIZATION]["test_accuracy"] == pytest.approx(
