@@ -57,19 +57,25 @@ def predictor() -> Predictor:
     return Predictor()
 
 
-@pytest.fixture
-def cli(monkeypatch):
-    """Run `mnist-edge ARGS...` in this process (Typer's CliRunner), from the checkout."""
+def invoke(*args: object) -> Run:
+    """Run `mnist-edge ARGS...` in this process (Typer's CliRunner), in the current folder."""
     from typer.testing import CliRunner
 
     from mnist_edge.cli.app import app
 
-    def run(*args: str, cwd: Path = ROOT) -> Run:
+    result = CliRunner().invoke(app, [str(arg) for arg in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback is a bug: show it
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """Run `mnist-edge ARGS...` in this process (Typer's CliRunner), from the checkout."""
+
+    def run(*args: object, cwd: Path = ROOT) -> Run:
         monkeypatch.chdir(cwd)
-        result = CliRunner().invoke(app, [str(arg) for arg in args])
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception  # a traceback is a bug: show it
-        return Run(result.exit_code, result.stdout, result.stderr)
+        return invoke(*args)
 
     return run
 

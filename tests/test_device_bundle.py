@@ -69,6 +69,7 @@ def test_wrong_machine_is_refused(tmp_path: Path) -> None:
     assert f"for macos-arm64 but this machine is Linux {platform.machine()}" in run.stderr
 
 
+@pytest.mark.slow  # creates a virtual environment
 def test_intact_bundle_installs_only_from_its_folder(tmp_path: Path) -> None:
     """Checksums pass; pip finds no real wheel there and, with no index, says so in one line."""
     run = run_install(make_bundle(tmp_path / "bundle"), tmp_path / "venv")
