@@ -173,7 +173,7 @@ bench-web: $(STAMP) $(WEB_STAMP)
 
 # Regenerate the sample images and the test slice `bench` ships (measure/) from MNIST.
 samples: $(STAMP)
-	$(BIN)/python tests/make_samples.py samples
+	$(BIN)/python -m harness.samples samples
 
 # --one-file-system: never into a /proc, /sys or /dev left bound in build/aarch64 by a killed check
 clean:

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.report import markdown_table
-from benchmarks.sections import write_section
+from harness.sections import write_section
 
 CALLS = 1000
 WARMUP = 50

@@ -1,74 +1,24 @@
-"""Whole processes: wall time and peak memory of one run, the runtime-only install, disk sizes.
+"""Whole processes for `make bench`: the ones compared at start-up, the runtime-only install,
+disk sizes (a run's wall time and peak memory: harness/processes.py).
 
 A device pays start-up on every `mnist-edge predict`, so it is timed as a fresh process
 each time. "Cold" means a new interpreter with the OS file cache warm: the caller makes one
 untimed run first, because dropping the page cache needs root and would disturb the machine.
 """
 
-import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+from harness.processes import ProcessRun, measure_process
+
 KERAS_SCRIPT = Path(__file__).with_name("keras_predict.py")
-TIME = Path("/usr/bin/time")
-MB = 1_000_000
-# The fallback parent when GNU time is missing: runs argv[2:], writes "max-RSS-KiB seconds".
-# Its children start from its own ~12 MB, a floor that only shows on `python -c pass`.
-RUSAGE_OF_CHILD = """
-import resource, subprocess, sys, time
-started = time.perf_counter()
-code = subprocess.run(sys.argv[2:]).returncode
-seconds = time.perf_counter() - started
-with open(sys.argv[1], "w") as report:
-    report.write(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {seconds}")
-sys.exit(code)
-"""
 PYTHON_PROCESS = "python -c pass (runtime venv)"
 CLI_PROCESS = "mnist-edge predict one.png"
 KERAS_PROCESS = "Keras script (train venv)"
-
-
-@dataclass(frozen=True)
-class ProcessRun:
-    seconds: float  # wall time from spawn to exit
-    max_rss_mb: float  # peak resident memory of the command, in 10^6 bytes
-    returncode: int = 0
-
-
-def measure_process(
-    command: list[str], stdout: Path | None = None, timeout: float | None = None
-) -> ProcessRun:
-    """Wall time, peak RSS and exit code of `command` in a fresh process (its stdout into
-    `stdout`, else discarded; stderr discarded). subprocess.TimeoutExpired past `timeout`.
-
-    The command is started by a small parent (GNU time, else a bare Python) because Linux
-    carries the parent's peak RSS over fork and exec: spawned straight from a process that
-    holds TensorFlow (or pytest), every command would report that process's memory.
-    """
-    with tempfile.TemporaryDirectory() as folder:
-        report = Path(folder, "rusage")
-        if TIME.exists():
-            wrapped = [str(TIME), "--format", "%M", "--output", str(report), *command]
-        else:
-            wrapped = [sys.executable, "-c", RUSAGE_OF_CHILD, str(report), *command]
-        with open(stdout or os.devnull, "wb") as sink:
-            started = time.perf_counter()
-            code = subprocess.run(
-                wrapped, stdout=sink, stderr=subprocess.DEVNULL, timeout=timeout
-            ).returncode
-            seconds = time.perf_counter() - started
-        fields = report.read_text().split()
-    if TIME.exists():  # "[Command exited with non-zero status N] KiB"
-        max_rss_kib = int(fields[-1])
-    else:  # the Python parent timed the command itself, without its own start-up
-        max_rss_kib, seconds = int(fields[0]), float(fields[1])
-    return ProcessRun(seconds, max_rss_kib * 1024 / MB, code)
 
 
 def run_process(command: list[str]) -> ProcessRun:

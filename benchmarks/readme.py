@@ -1,21 +1,21 @@
 """`make readme`: the README's measured figures and sample outputs, regenerated in place.
 
-Each lives in a marked section of README.md (see sections.py), so that what the README
+Each lives in a marked section of README.md (see harness/sections.py), so that what the README
 shows is what the code does today: the samples table, the wild-digit figures, the export's
 parity table (when `make model` has left build/model/parity.json), and `mnist-edge bench`.
 Usage: python -m benchmarks.readme README.md
 """
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.sections import write_section
+from harness.sections import write_section
+from harness.wild_digits import COUNT, wild_score
 from mnist_edge.cli.export import parity_table
 from mnist_edge.core.mnist import load_mnist
+from mnist_edge.export.summary import read_summary
 from mnist_edge.runtime import Predictor
-from tests.wild_digits import COUNT, wild_score
 
 PROJECT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("mnist-edge"))
@@ -41,7 +41,7 @@ def wild_block() -> str:
     return (
         f"Measured on {COUNT:,} MNIST test digits re-drawn larger, off-centre, in either "
         "polarity, on grey noisy paper, as grey PNG, colour PNG, transparent canvas export, "
-        "light digit cut out of black (RGBA and palette) and JPEG (`tests/wild_digits.py`, "
+        "light digit cut out of black (RGBA and palette) and JPEG (`harness/wild_digits.py`, "
         f"fixed seed): **{score.accuracy:.1%}** read right with this preprocessing, against "
         f"{score.mnist_form:.1%} for the same digits in MNIST form, and "
         f"**{score.plain_resize:.1%}** with a plain resize to 28x28. By kind: {kinds}."
@@ -51,7 +51,7 @@ def wild_block() -> str:
 def parity_block() -> str | None:
     if not PARITY.exists():
         return None
-    return f"```\n{parity_table(json.loads(PARITY.read_text()))}\n```"
+    return f"```\n{parity_table(read_summary(PARITY))}\n```"
 
 
 def bench_block() -> str:

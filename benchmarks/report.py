@@ -22,8 +22,8 @@ from benchmarks.figures import (
     vs_keras,
 )
 from benchmarks.latency import Timing
-from benchmarks.processes import MB
 from benchmarks.targets import batch_one_verdicts, verdicts
+from harness.processes import MB
 from mnist_edge.measure.bench import LATENCY_RUNS
 
 NOISY = 0.10  # figures whose repeats spread wider than ±10% are counted as noisy

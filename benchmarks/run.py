@@ -42,7 +42,7 @@ from benchmarks.processes import (
     runtime_venv,
 )
 from benchmarks.report import Results, render, targets_table
-from benchmarks.sections import write_section
+from harness.sections import write_section
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.export.run import load_keras
 from mnist_edge.measure.bench import (

@@ -48,7 +48,7 @@ from benchmarks.scale_report import (
     render,
     row,
 )
-from benchmarks.sections import write_section
+from harness.sections import write_section
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.measure.machine import machine
 from mnist_edge.runtime.pipeline import PipelineOptions, predict_paths

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from benchmarks.figures import Figure, Key
-from benchmarks.processes import MB
 from benchmarks.report import _cell as cell
 from benchmarks.report import _ratio as ratio
 from benchmarks.report import markdown_table
+from harness.processes import MB
 
 SMALL = "28x28 PNG"
 LARGE = "280x280 JPEG"

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.sections import write_section
-from benchmarks.serve_load import Load, Request, http_request, run_load
-from benchmarks.serve_process import HOST, ServiceProcess, service
+from benchmarks.serve_load import Load, Request, run_load
 from benchmarks.serve_report import Row, Soak, render, row_text
+from harness.raw_http import http_request
+from harness.sections import write_section
+from harness.service import HOST, ServiceProcess, service
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.measure.bench import latency_us, throughput
 from mnist_edge.measure.machine import machine

@@ -21,7 +21,8 @@ from benchmarks.figures import (
     vs_floor,
     vs_keras,
 )
-from benchmarks.processes import CLI_PROCESS, MB
+from benchmarks.processes import CLI_PROCESS
+from harness.processes import MB
 
 if TYPE_CHECKING:
     from benchmarks.latency import Timing

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from benchmarks.sections import write_section
-from tests.web.browser import DIST, STROKES, chromium, draw, open_page, served, wait_until_ready
+from harness.browser import DIST, STROKES, chromium, draw, open_page, served, wait_until_ready
+from harness.sections import write_section
 
 FIRST_PREDICTION_TARGET = 1500  # ms from navigation, from a local server
 LIVE_TARGET = 16  # ms for one prediction after a stroke: one frame at 60 Hz

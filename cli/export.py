@@ -10,6 +10,7 @@ from mnist_edge.cli.options import MnistOption
 from mnist_edge.cli.train import require_train_extra
 from mnist_edge.core.contract import OPSET
 from mnist_edge.core.errors import DataError, ModelError
+from mnist_edge.export.summary import ExportSummary
 
 
 def export(
@@ -40,32 +41,31 @@ def export(
             print(f"wrote {path}")
 
 
-def parity_table(summary: dict) -> str:
+def parity_table(summary: ExportSummary) -> str:
     """The parity figures as a short table."""
     lines = [
-        f"parity with Keras on {summary['images']:,} test images (tolerance "
-        f"{summary['tolerance']:g}, Keras accuracy {summary['keras_test_accuracy']:.2%})",
+        f"parity with Keras on {summary.images:,} test images (tolerance "
+        f"{summary.tolerance:g}, Keras accuracy {summary.keras_test_accuracy:.2%})",
         f"  {'backend':<16}{'max |diff|':>12}{'mean |diff|':>13}{'same digit':>12}  result",
     ]
-    for row in summary["backends"]:
+    for row in summary.backends:
         lines.append(
-            f"  {row['backend']:<16}{row['max_abs_diff']:>12.2e}{row['mean_abs_diff']:>13.2e}"
-            f"{row['argmax_agreement']:>12.2%}  {'pass' if row['passed'] else 'FAIL'}"
+            f"  {row.backend:<16}{row.max_abs_diff:>12.2e}{row.mean_abs_diff:>13.2e}"
+            f"{row.argmax_agreement:>12.2%}  {'pass' if row.passed else 'FAIL'}"
         )
-    for optimisation in summary.get("optimisations", []):
+    for optimisation in summary.optimisations:
         lines.append(f"optimised after parity: {optimisation}")
-    if summary.get("optimisations"):
+    if summary.optimisations:
         readable = ", ".join(
-            f"{row['backend']} {row['max_abs_diff']:.2e}"
-            for row in summary["readable_graph_backends"]
+            f"{row.backend} {row.max_abs_diff:.2e}" for row in summary.readable_graph_backends
         )
         lines.append(f"  the readable graph (the reference), max |diff|: {readable}")
-    if "int8" in summary:
-        q = summary["int8"]
+    if summary.int8 is not None:
+        q = summary.int8
         lines.append(
-            f"int8 model: {q['bytes'] / 1024:.0f} KiB ({q['size_ratio']:.0%} of "
-            f"{q['float_bytes'] / 1024:.0f} KiB), test accuracy {q['test_accuracy']:.2%} "
-            f"(float {q['float_test_accuracy']:.2%}, drop {q['accuracy_drop_points']:.2f} points)"
+            f"int8 model: {q.bytes / 1024:.0f} KiB ({q.size_ratio:.0%} of "
+            f"{q.float_bytes / 1024:.0f} KiB), test accuracy {q.test_accuracy:.2%} "
+            f"(float {q.float_test_accuracy:.2%}, drop {q.accuracy_drop_points:.2f} points)"
         )
-        lines += [f"  optimised: {optimisation}" for optimisation in q.get("optimisations", [])]
+        lines += [f"  optimised: {optimisation}" for optimisation in q.optimisations]
     return "\n".join(lines)

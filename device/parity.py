@@ -1,8 +1,8 @@
 """Compare what mnist-edge answered on emulated arm64 CPUs with what it answered on x86_64.
 
-Usage: python device/parity.py --x86 X86_DIR --arm cortex-a72=DIR [--arm cortex-a76=DIR]
-       --output parity-aarch64.json [--suite bookworm] [--emulator 'qemu 10.0.2']
-       [--venv ROOTFS/VENV] [--bundles DIR...]
+Usage, from the checkout: python -m device.parity --x86 X86_DIR --arm cortex-a72=DIR
+       [--arm cortex-a76=DIR] --output parity-aarch64.json [--suite bookworm]
+       [--emulator 'qemu 10.0.2'] [--venv ROOTFS/VENV] [--bundles DIR...]
 
 Each DIR is a device/probe.py output. An arm64 CPU passes when the raw probabilities of all
 10,000 test images differ from x86_64's by at most MAX_ABS_DIFF, every image gets the same
@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import wheelhouse  # device/wheelhouse.py, beside this script
+
+from device import wheelhouse
 
 MAX_ABS_DIFF = 1e-5  # largest |p_arm - p_x86| accepted on any probability (as in export/)
 MODELS = ("float", "int8")

@@ -1,6 +1,6 @@
 """Write the README's device figures from the parity files of `make test-aarch64`.
 
-Usage: python device/readme.py README.md build/aarch64/*/parity-aarch64.json
+Usage (from the checkout): python -m device.readme README.md build/aarch64/*/parity-aarch64.json
 
 Replaces the README's `<!-- section:device -->` block (bundle sizes, installed size and
 parity on emulated arm64, the two shipped models), so that its figures cannot drift.
@@ -10,9 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from parity import CPUS  # noqa: E402  (device/, beside this script)
-from sections import write_section  # noqa: E402  (benchmarks/ is scripts, not a package)
+from device.parity import CPUS
+from harness.sections import write_section
 
 SECTION = "device"
 MODEL_FILES = {"float": "`mnist-mlp.onnx`, float32 (the default)", "int8": "`mnist-mlp.int8.onnx`"}

@@ -5,14 +5,13 @@ Two independent ONNX implementations are checked: onnxruntime, and onnx's refere
 evaluator (pure NumPy), so that parity is a property of the model, not of one runtime.
 """
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 import onnx
 import onnxruntime
 from onnx.reference import ReferenceEvaluator
 
 from mnist_edge.core.contract import INPUT_NAME, OUTPUT_NAME
+from mnist_edge.export.summary import ParityReport
 
 MAX_ABS_DIFF = 1e-5  # largest |p_keras - p_onnx| accepted on any probability
 BACKENDS = ("onnxruntime", "onnx-reference")
@@ -20,19 +19,6 @@ BACKENDS = ("onnxruntime", "onnx-reference")
 
 class ParityError(RuntimeError):
     """The ONNX model does not compute what the Keras model computes."""
-
-
-@dataclass(frozen=True)
-class ParityReport:
-    backend: str
-    images: int
-    max_abs_diff: float
-    mean_abs_diff: float
-    argmax_agreement: float  # fraction of images whose predicted digit is the same
-    passed: bool
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def run_backend(backend: str, model: bytes, images: np.ndarray) -> dict[str, np.ndarray]:

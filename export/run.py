@@ -1,7 +1,7 @@
 """The export job: Keras model -> checked ONNX model (+ int8) -> parity.json."""
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -10,7 +10,6 @@ import onnx
 
 from mnist_edge.core.contract import OPSET, OUTPUT_NAME
 from mnist_edge.core.errors import ModelError
-from mnist_edge.core.files import write_json
 from mnist_edge.core.mnist import Mnist, load_mnist
 from mnist_edge.export.convert import keras_to_onnx
 from mnist_edge.export.metadata import architecture, build_metadata, set_metadata
@@ -18,12 +17,12 @@ from mnist_edge.export.optimise import optimise
 from mnist_edge.export.parity import (
     MAX_ABS_DIFF,
     ParityError,
-    ParityReport,
     measure_parity,
     require_parity,
     run_backend,
 )
 from mnist_edge.export.quantize import calibration_set, quantize_int8, record_accuracy
+from mnist_edge.export.summary import ExportSummary, Int8Result, ParityReport, write_summary
 from mnist_edge.train.model import scale_pixels
 
 PARITY_FILE = "parity.json"
@@ -46,7 +45,7 @@ class ExportResult:
     model: Path
     int8_model: Path | None
     parity: Path
-    summary: dict[str, object]  # what parity.json holds
+    summary: ExportSummary  # what parity.json holds
 
 
 def int8_path(model: Path) -> Path:
@@ -76,17 +75,17 @@ def export_model(
     onnx.checker.check_model(proto, full_check=True)
     model_bytes = proto.SerializeToString()
     reports = measure_parity(model_bytes, mnist.x_test, expected)
-    summary: dict[str, object] = {
-        "keras_model": str(keras_path),
-        "onnx_model": str(output),
-        "opset": opset,
-        "images": len(mnist.x_test),
-        "tolerance": MAX_ABS_DIFF,
-        "keras_test_accuracy": keras_accuracy,
-        "backends": [report.as_dict() for report in reports],
-        "optimisations": optimisations,
-        "readable_graph_backends": [report.as_dict() for report in readable_reports],
-    }
+    summary = ExportSummary(
+        keras_model=str(keras_path),
+        onnx_model=str(output),
+        opset=opset,
+        images=len(mnist.x_test),
+        tolerance=MAX_ABS_DIFF,
+        keras_test_accuracy=keras_accuracy,
+        backends=tuple(reports),
+        optimisations=tuple(optimisations),
+        readable_graph_backends=tuple(readable_reports),
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     parity_path = output.parent / PARITY_FILE
     try:
@@ -94,15 +93,16 @@ def export_model(
         require_optimised_parity(reports, optimisations)
         _write_atomically(output, model_bytes)
         if int8:
-            arch = architecture(model)["name"]
-            write_int8(proto, model_bytes, mnist, arch, int8_path(output), summary)
+            quantized, measured = measure_int8(proto, model_bytes, mnist, architecture(model))
+            summary = replace(summary, int8=measured)  # recorded even when it misses a target
+            write_int8(quantized, measured, int8_path(output))
     except (ParityError, QuantizationError) as error:
         stale = [int8_path(output)] + ([output] if isinstance(error, ParityError) else [])
         for path in stale:
             path.unlink(missing_ok=True)
         raise
     finally:
-        write_json(parity_path, summary)
+        write_summary(parity_path, summary)
     return ExportResult(output, int8_path(output) if int8 else None, parity_path, summary)
 
 
@@ -116,21 +116,34 @@ def require_optimised_parity(reports: list[ParityReport], optimisations: list[st
         raise ParityError(f"optimised graph ({'; '.join(optimisations)}): {error}") from None
 
 
-def write_int8(
-    proto: onnx.ModelProto, float_bytes: bytes, mnist: Mnist, arch: str, path: Path, summary: dict
-) -> None:
-    """Quantize, measure (into summary["int8"]), check the targets, note the int8 model's
-    accuracy in its metadata, and only then write it."""
-    quantized = quantize_int8(proto, calibration_set(mnist.x_train))
-    int8_model, optimisations = optimise(quantized)
-    report = int8_report(int8_model.SerializeToString(), float_bytes, mnist.x_test, mnist.y_test)
-    summary["int8"] = {
-        **report,
-        "size_rule": arch in INT8_SIZE_RULE,
-        "optimisations": optimisations,
-    }
-    require_int8_targets(report, arch)
-    record_accuracy(int8_model, report["test_accuracy"])
+def measure_int8(
+    proto: onnx.ModelProto, float_bytes: bytes, mnist: Mnist, network: dict
+) -> tuple[onnx.ModelProto, Int8Result]:
+    """Quantize (calibrated on training images), optimise, note its test accuracy in its
+    metadata; measured as it will be written (its targets not checked yet)."""
+    int8_model, optimisations = optimise(quantize_int8(proto, calibration_set(mnist.x_train)))
+    float_probs = _probabilities(float_bytes, mnist.x_test)
+    int8_probs = _probabilities(int8_model.SerializeToString(), mnist.x_test)
+    float_accuracy = accuracy(float_probs, mnist.y_test)
+    int8_accuracy = accuracy(int8_probs, mnist.y_test)
+    record_accuracy(int8_model, int8_accuracy)
+    int8_size = int8_model.ByteSize()  # the file's size, the accuracy note included
+    return int8_model, Int8Result(
+        bytes=int8_size,
+        float_bytes=len(float_bytes),
+        size_ratio=int8_size / len(float_bytes),
+        test_accuracy=int8_accuracy,
+        float_test_accuracy=float_accuracy,
+        accuracy_drop_points=100 * (float_accuracy - int8_accuracy),
+        argmax_agreement_with_float=float(np.mean(int8_probs.argmax(1) == float_probs.argmax(1))),
+        size_rule=network["name"] in INT8_SIZE_RULE,
+        optimisations=tuple(optimisations),
+    )
+
+
+def write_int8(int8_model: onnx.ModelProto, measured: Int8Result, path: Path) -> None:
+    """Check the targets, and only then write."""
+    require_int8_targets(measured)
     _write_atomically(path, int8_model.SerializeToString())
 
 
@@ -147,37 +160,20 @@ def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(probabilities.argmax(axis=1) == labels))
 
 
-def int8_report(
-    int8_bytes: bytes, float_bytes: bytes, images: np.ndarray, labels: np.ndarray
-) -> dict[str, object]:
-    """Size and test accuracy of the int8 model beside the float model's."""
-    float_probs = run_backend("onnxruntime", float_bytes, images)[OUTPUT_NAME]
-    int8_probs = run_backend("onnxruntime", int8_bytes, images)[OUTPUT_NAME]
-    float_accuracy = accuracy(float_probs, labels)
-    int8_accuracy = accuracy(int8_probs, labels)
-    return {
-        "bytes": len(int8_bytes),
-        "float_bytes": len(float_bytes),
-        "size_ratio": len(int8_bytes) / len(float_bytes),
-        "test_accuracy": int8_accuracy,
-        "float_test_accuracy": float_accuracy,
-        "accuracy_drop_points": 100 * (float_accuracy - int8_accuracy),
-        "argmax_agreement_with_float": float(
-            np.mean(int8_probs.argmax(1) == float_probs.argmax(1))
-        ),
-    }
-
-
-def require_int8_targets(report: dict[str, object], arch: str) -> None:
+def require_int8_targets(measured: Int8Result) -> None:
     """Raise QuantizationError when the int8 model misses a target (the size rule only for
     the architectures in INT8_SIZE_RULE)."""
     missed = []
-    if arch in INT8_SIZE_RULE and report["size_ratio"] > INT8_MAX_SIZE_RATIO:
-        missed.append(f"size {report['size_ratio']:.0%} of the float model (target <= 30%)")
-    if report["accuracy_drop_points"] > 100 * INT8_MAX_ACCURACY_DROP:
-        missed.append(f"accuracy drop {report['accuracy_drop_points']:.2f} points (target <= 0.5)")
+    if measured.size_rule and measured.size_ratio > INT8_MAX_SIZE_RATIO:
+        missed.append(f"size {measured.size_ratio:.0%} of the float model (target <= 30%)")
+    if measured.accuracy_drop_points > 100 * INT8_MAX_ACCURACY_DROP:
+        missed.append(f"accuracy drop {measured.accuracy_drop_points:.2f} points (target <= 0.5)")
     if missed:
         raise QuantizationError(f"int8 model not written: {'; '.join(missed)}")
+
+
+def _probabilities(model: bytes, images: np.ndarray) -> np.ndarray:
+    return run_backend("onnxruntime", model, images)[OUTPUT_NAME]
 
 
 def _write_atomically(path: Path, payload: bytes) -> None:

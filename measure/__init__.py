@@ -5,5 +5,5 @@ of the inference path: nothing in runtime/ imports it."""
 from pathlib import Path
 
 # The first 1,000 MNIST test images and labels: `mnist-edge bench` times these where MNIST
-# itself is not (a device; the bundle ships no data). Written by tests/make_samples.py.
+# itself is not (a device; the bundle ships no data). Written by harness/samples.py (make samples).
 TEST_SLICE = Path(__file__).parent / "mnist-test-1000.npz"

@@ -25,11 +25,21 @@ SERVE_TESTS |= {"test_serve_readme.py"}  # these need the serve extra (Starlette
 RAY_TESTS = {"test_scale.py", "test_scale_worker.py", "test_scale_cluster.py"}  # scale extra
 
 
-def pytest_ignore_collect(collection_path: Path) -> bool:
+FAST_SUITE = "not slow"  # `make check`'s marker expression
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """In an install without the train, serve and scale extras (`make test-floors` sets
-    MNIST_EDGE_RUNTIME_ONLY), their tests cannot even be imported; everywhere else they run."""
+    MNIST_EDGE_RUNTIME_ONLY), their tests cannot even be imported; everywhere else they run.
+    The fast suite does not import the TensorFlow modules at all: every test in them is slow
+    (tests/test_fast_suite.py holds them to it), and importing TensorFlow takes seconds."""
+    name = collection_path.name
     runtime_only = os.environ.get("MNIST_EDGE_RUNTIME_ONLY") == "1"
-    return runtime_only and collection_path.name in TENSORFLOW_TESTS | SERVE_TESTS | RAY_TESTS
+    if runtime_only and name in TENSORFLOW_TESTS | SERVE_TESTS | RAY_TESTS:
+        return True
+    if name in TENSORFLOW_TESTS and config.getoption("markexpr") == FAST_SUITE:
+        return True
+    return None  # let pytest's own rules (--ignore, ...) decide
 
 
 @dataclass(frozen=True)
@@ -57,19 +67,25 @@ def predictor() -> Predictor:
     return Predictor()
 
 
-@pytest.fixture
-def cli(monkeypatch):
-    """Run `mnist-edge ARGS...` in this process (Typer's CliRunner), from the checkout."""
+def invoke(*args: object) -> Run:
+    """Run `mnist-edge ARGS...` in this process (Typer's CliRunner), in the current folder."""
     from typer.testing import CliRunner
 
     from mnist_edge.cli.app import app
 
-    def run(*args: str, cwd: Path = ROOT) -> Run:
+    result = CliRunner().invoke(app, [str(arg) for arg in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback is a bug: show it
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """Run `mnist-edge ARGS...` in this process (Typer's CliRunner), from the checkout."""
+
+    def run(*args: object, cwd: Path = ROOT) -> Run:
         monkeypatch.chdir(cwd)
-        result = CliRunner().invoke(app, [str(arg) for arg in args])
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception  # a traceback is a bug: show it
-        return Run(result.exit_code, result.stdout, result.stderr)
+        return invoke(*args)
 
     return run
 

@@ -4,6 +4,8 @@ the runtime's limits live in the code; the tests hold the code to these numbers)
 MLP_TEST_ACCURACY = 0.975  # the tutorial's recipe gives about 0.979
 CNN_TEST_ACCURACY = 0.993  # the small CNN trained on augmented digits
 PARITY_TOLERANCE = 1e-5  # largest |p_reference - p_onnx| accepted on any probability
+PARITY_BACKENDS = ("onnxruntime", "onnx-reference")  # two independent ONNX implementations
+TEST_IMAGES = 10_000  # parity and accuracy are measured on the whole MNIST test split
 INT8_MAX_SIZE_RATIO = 0.30  # the MLP's int8 file against its float file
 INT8_MAX_DROP = 0.005  # accuracy an int8 model may lose against its float twin
 CNN_MAX_PARAMETERS = 100_000

@@ -1,13 +1,18 @@
 """The shipped models by name: `--model cnn`, Predictor("cnn"), `mnist-edge models`."""
 
+import hashlib
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mnist_edge.core.contract import META_ARCHITECTURE, META_TRAINING
 from mnist_edge.runtime import Predictor, catalog
 from mnist_edge.runtime.catalog import UnknownModel
 from mnist_edge.runtime.info import shipped_models
+from tests.conftest import ROOT
+from tests.targets import CNN_MAX_PARAMETERS
 
 MODELS = catalog.MODELS
 NAMES = ["mlp", "mlp.int8", "cnn", "cnn.int8"]
@@ -76,7 +81,7 @@ def test_listing_reads_each_models_metadata():
         assert row["bytes"] == (MODELS / f"mnist-{name}.onnx").stat().st_size
         assert row["parameters"] == predictor.metadata[META_ARCHITECTURE]["parameters"]
         assert row["epochs"] == predictor.metadata[META_TRAINING]["epochs"]
-    assert rows["mlp"]["parameters"] == 203_530 and rows["cnn"]["parameters"] <= 100_000
+    assert rows["mlp"]["parameters"] == 203_530 and rows["cnn"]["parameters"] <= CNN_MAX_PARAMETERS
     assert rows["cnn"]["augmented"] is True and rows["mlp"]["augmented"] is False
 
 
@@ -92,25 +97,55 @@ def test_models_command(cli):
 
 
 @pytest.mark.slow  # bench and evaluate run for seconds
-@pytest.mark.parametrize("command", ["info", "evaluate", "show", "bench"])
-def test_commands_take_a_model_name(cli, command, tmp_path):
+@pytest.mark.parametrize("command", ["info", "evaluate", "bench"])
+def test_commands_take_a_model_name(cli, command, mnist):
     args = {
         "info": ["info", "--model", "cnn", "--format", "json"],
         "evaluate": ["evaluate", "data/mnist.npz", "--model", "cnn.int8", "-f", "json"],
-        "show": ["show", "samples/mnist-7.png", "--model", "cnn", "-o", str(tmp_path / "s.png")],
         "bench": ["bench", "--model", "cnn", "--files", "0", "--format", "json"],
     }[command]
     result = cli(*args)
     assert result.returncode == 0, result.stderr
     if command == "info":
-        assert json.loads(result.stdout)["architecture"]["name"] == "cnn"
-    if command == "evaluate":
-        recorded = Predictor("cnn.int8").metadata["quantization"]["test_accuracy"]
-        assert json.loads(result.stdout)["accuracy"] == recorded
+        details = json.loads(result.stdout)
+        digest = hashlib.sha256((MODELS / "mnist-cnn.onnx").read_bytes()).hexdigest()
+        assert details["architecture"]["name"] == "cnn" and details["sha256"] == digest
+    if command == "evaluate":  # the int8 CNN's accuracy, counted here with numpy
+        digits = Predictor("cnn.int8").predict(mnist.x_test).argmax(axis=1)
+        assert json.loads(result.stdout)["accuracy"] == float(np.mean(digits == mnist.y_test))
     if command == "bench":
         models = json.loads(result.stdout)["models"]
         assert models["float32"]["model"].endswith("mnist-cnn.onnx")
         assert models["int8"]["model"].endswith("mnist-cnn.int8.onnx")
+
+
+def test_show_draws_the_named_models_probabilities(cli, mnist, tmp_path, monkeypatch):
+    """`show --model cnn` on a test digit the two models read differently: the picture is the
+    one drawn from Predictor("cnn")'s probabilities, and its verdict is not the MLP's."""
+    from PIL import Image
+
+    from mnist_edge.pictures.show import HEADER, load_input, render
+
+    index = first_disagreement(mnist)
+    pictures = {}
+    for name in ("cnn", "mlp"):
+        output = tmp_path / f"{name}.png"
+        result = cli("show", "data/mnist.npz", "--index", index, "--model", name, "-o", output)
+        assert result.returncode == 0, result.stderr
+        pictures[name] = np.asarray(Image.open(output).convert("RGB"))
+    monkeypatch.chdir(ROOT)  # the input named as on the command line, as its header shows it
+    shown = load_input(Path("data/mnist.npz"), index)
+    expected, _ = render(shown, Predictor("cnn").predict(mnist.x_test[index : index + 1])[0])
+    assert np.array_equal(pictures["cnn"], np.asarray(expected.convert("RGB")))
+    assert not np.array_equal(pictures["cnn"][:HEADER], pictures["mlp"][:HEADER])
+
+
+def first_disagreement(mnist) -> int:
+    """The first test digit the tutorial's MLP and the CNN read as different digits."""
+    digits = [
+        Predictor(name).predict(mnist.x_test[:1000]).argmax(axis=1) for name in ("mlp", "cnn")
+    ]
+    return int(np.flatnonzero(digits[0] != digits[1])[0])
 
 
 def test_predict_with_an_unknown_model_name_is_a_usage_error(cli):

@@ -179,6 +179,7 @@ def test_symlink_loops_are_not_followed(cli, tmp_path, x_test):
     (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
     result = cli("predict", "-r", "-f", "jsonl", str(tmp_path))
     assert result.returncode == 0 and len(result.stdout.splitlines()) == 1
+    assert json.loads(result.stdout)["label"] == 7  # the one real file, read once
 
 
 def test_model_that_is_not_a_regular_file(cli):

@@ -22,6 +22,7 @@ PACKAGES = {  # folder -> the name it imports as
     "serve": "mnist_edge.serve",
     "scale": "mnist_edge.scale",
     "benchmarks": "benchmarks",
+    "harness": "harness",
 }
 
 

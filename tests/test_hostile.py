@@ -2,6 +2,8 @@
 
 The corpus is made by tests/hostile.py. In-process runs check every record; one process per
 input measures peak memory (the figure is printed; the 300 MB ceiling is asserted).
+The fast suite runs `predict` over the whole corpus once (`predicted`, shared by the tests
+that read its records); every other run of the whole corpus is marked slow.
 """
 
 import csv
@@ -12,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.processes import measure_process
+from harness.processes import measure_process
+from tests.conftest import Run, invoke
 from tests.hostile import CARRIAGE_RETURN, SHOWN_AS, make_hostile, zip_bomb_npz
 
 CLI = str(Path(sys.executable).with_name("mnist-edge"))
@@ -27,13 +30,20 @@ def hostile(tmp_path_factory, x_test) -> tuple[Path, dict[str, str | None]]:
     return folder, make_hostile(folder, x_test)
 
 
+@pytest.fixture(scope="module")
+def predicted(hostile) -> Run:
+    """`mnist-edge predict -f jsonl` over the whole corpus, run once in this process."""
+    folder, _ = hostile
+    return invoke("predict", "-f", "jsonl", folder)
+
+
 def relative(source: str, folder: Path) -> str:
     return source.removeprefix(f"{folder}/")
 
 
-def test_every_input_gets_one_clear_record_in_order(cli, hostile):
+def test_every_input_gets_one_clear_record_in_order(predicted, hostile):
     folder, expected = hostile
-    result = cli("predict", "-f", "jsonl", folder)
+    result = predicted
     records = [json.loads(line) for line in result.stdout.splitlines()]
     sources = [relative(record["source"], folder) for record in records]
     assert sources == [SHOWN_AS.get(name, name) for name in expected]
@@ -45,9 +55,9 @@ def test_every_input_gets_one_clear_record_in_order(cli, hostile):
     assert result.returncode == 1
 
 
-def test_good_inputs_around_the_bad_ones_are_right(cli, hostile, x_test):
+def test_good_inputs_around_the_bad_ones_are_right(predicted, hostile):
     folder, _ = hostile
-    output = cli("predict", "-f", "jsonl", folder).stdout
+    output = predicted.stdout
     records = [json.loads(line) for line in output.splitlines()]
     digits = {relative(r["source"], folder): r.get("label") for r in records}
     assert digits["a-first-good.png"] == 7 and digits["z-last-good.png"] == 9
@@ -55,9 +65,9 @@ def test_good_inputs_around_the_bad_ones_are_right(cli, hostile, x_test):
     assert digits["h-corrupt-exif.jpg"] == 0
 
 
-def test_stderr_holds_only_the_tools_own_lines(cli, hostile):
+def test_stderr_holds_only_the_tools_own_lines(predicted, hostile):
     folder, expected = hostile
-    result = cli("predict", "-f", "jsonl", folder)
+    result = predicted
     lines = result.stderr.splitlines()
     assert all(line.startswith("mnist-edge: ") for line in lines), lines
     assert not [line for line in lines if any(noise in line for noise in LIBRARY_NOISE)]
@@ -67,6 +77,7 @@ def test_stderr_holds_only_the_tools_own_lines(cli, hostile):
     )
 
 
+@pytest.mark.slow  # the whole corpus again
 def test_csv_rows_stay_whole(cli, hostile):
     folder, expected = hostile
     result = cli("predict", "-f", "csv", folder)
@@ -77,6 +88,7 @@ def test_csv_rows_stay_whole(cli, hostile):
     assert CARRIAGE_RETURN not in result.stdout
 
 
+@pytest.mark.slow  # the whole corpus again
 def test_table_has_one_line_per_input(cli, hostile):
     folder, expected = hostile
     lines = cli("predict", folder).stdout.splitlines()

@@ -5,6 +5,7 @@ import pytest
 
 from mnist_edge.train.config import CnnConfig, TrainConfig, recipe
 from mnist_edge.train.model import build_model
+from tests.targets import CNN_MAX_PARAMETERS
 
 pytestmark = pytest.mark.slow  # TensorFlow
 
@@ -50,16 +51,13 @@ def test_bad_recipe_is_refused(bad):
         TrainConfig(**bad)
 
 
-MAX_CNN_PARAMETERS = 100_000  # the budget for a model for small devices
-
-
 def test_cnn_fits_the_budget_and_the_contract():
     from mnist_edge.train.cnn import CONVOLUTIONS
 
     model = build_model(CnnConfig())
     convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     print(f"CNN: {model.count_params():,} parameters")
-    assert model.count_params() <= MAX_CNN_PARAMETERS
+    assert model.count_params() <= CNN_MAX_PARAMETERS
     assert model.input_shape == (None, 28, 28) and model.output_shape == (None, 10)
     assert [(c.filters, c.kernel_size[0], c.strides[0]) for c in convolutions] == [
         (filters, kernel, stride)

@@ -1,12 +1,15 @@
 """The runtime never needs TensorFlow, Keras, tf2onnx or onnx, and its CLI starts light."""
 
 import ast
+import hashlib
 import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+from mnist_edge.runtime import default_model_path
 from tests.conftest import ROOT
 
 TRAINING_ONLY = ("tensorflow", "keras", "tf2onnx", "onnx", "tf_keras")
@@ -77,12 +80,17 @@ def test_predict_runs_with_training_packages_blocked():
 
 
 @pytest.mark.slow
-def test_info_and_evaluate_run_with_training_packages_blocked():
+def test_info_and_evaluate_run_with_training_packages_blocked(predictor, mnist):
+    answers = {}
     for args in (["info", "-f", "json"], ["evaluate", "data/mnist.npz", "-f", "json"]):
         command = [sys.executable, "-c", BLOCKED_CLI, *args]
         result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert result.returncode == 0, result.stderr
-        json.loads(result.stdout)
+        answers[args[0]] = json.loads(result.stdout)
+    digest = hashlib.sha256(default_model_path().read_bytes()).hexdigest()
+    assert answers["info"]["sha256"] == digest
+    digits = predictor.predict(mnist.x_test).argmax(axis=1)
+    assert answers["evaluate"]["accuracy"] == float(np.mean(digits == mnist.y_test))
 
 
 @pytest.mark.slow

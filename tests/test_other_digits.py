@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness import other_digits as other
 from mnist_edge.runtime import Predictor
-from tests import other_digits as other
 
 pytestmark = pytest.mark.slow  # 1,800 digits drawn and preprocessed
 

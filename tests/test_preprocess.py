@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.wild_digits import light_cut_out
 from mnist_edge.core.errors import InputError
 from mnist_edge.runtime import Predictor
 from mnist_edge.runtime.preprocess import centre_of_mass, to_mnist
-from tests.wild_digits import light_cut_out
 
 SIMILAR = 0.8  # pixel correlation with the original digit; a one-pixel shift costs ~0.1
 

@@ -132,10 +132,8 @@ def test_shards_hold_the_same_records(
     local = records(local_run.stdout)
     failed = sum("error" in line for line in local)
     assert result.returncode == 1 and result.stdout == ""
-    assert (
-        result.stderr
-        == f"mnist-edge: {len(local) - failed:,} of {len(local):,} inputs predicted, {failed} failed\n"
-    )
+    summary = f"{len(local) - failed:,} of {len(local):,} inputs predicted, {failed} failed"
+    assert result.stderr == f"mnist-edge: {summary}\n"
     shards = sorted((tmp_path / "out").iterdir())
     assert shards and all(shard.suffix == f".{output_format}" for shard in shards)
     ours = read_shards(shards, output_format)

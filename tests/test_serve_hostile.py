@@ -15,8 +15,8 @@ import random
 import numpy as np
 import pytest
 
-from benchmarks.serve_load import read_response
-from benchmarks.serve_process import ServiceProcess, service
+from harness.raw_http import read_response
+from harness.service import ServiceProcess, service
 from mnist_edge.runtime.predictor import Predictor
 from tests.conftest import ROOT
 from tests.serving import Served, error_of

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from benchmarks.serve_process import service
+from harness.service import service
 from tests.conftest import ROOT
 from tests.serving import exchange
 

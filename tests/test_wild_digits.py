@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.wild_digits import wild_score
+from harness.wild_digits import wild_score
 
 pytestmark = pytest.mark.slow  # 2,400 pictures made and read
 

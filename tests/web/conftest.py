@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.browser import BrowserMissing, chromium, open_page, served, wait_until_ready
+from harness.browser import BrowserMissing, chromium, open_page, served, wait_until_ready
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ python -m tests.web.screenshot docs/web.png [--width 1100] [--digit 4]
 import argparse
 from pathlib import Path
 
-from tests.web.browser import STROKES, chromium, draw, open_page, served, wait_until_ready
+from harness.browser import STROKES, chromium, draw, open_page, served, wait_until_ready
 
 SETTLED = "document.querySelector('[role=status]').getAttribute('aria-busy') === 'false'"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.web.browser import BrowserMissing, chromium
+from harness.browser import BrowserMissing, chromium
 
 
 def test_missing_chromium_says_how_to_install_it(monkeypatch) -> None:

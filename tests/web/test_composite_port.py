@@ -9,8 +9,8 @@ size class of NumPy's pairwise sum, then the whole composite on each of its bran
 import numpy as np
 import pytest
 
+from harness.browser import base64_array, base64_of
 from mnist_edge.runtime.preprocess import composite
-from tests.web.browser import base64_array, base64_of
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.browser import base64_array
 from mnist_edge.runtime import Predictor, catalog
 from tests.targets import PARITY_TOLERANCE
-from tests.web.browser import base64_array
 
 pytestmark = pytest.mark.slow
 

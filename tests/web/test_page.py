@@ -13,13 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_edge.core.errors import InputError
-from mnist_edge.runtime import Predictor
-from mnist_edge.runtime.images import open_image
-from mnist_edge.runtime.predictor import default_model_path
-from mnist_edge.runtime.preprocess import to_mnist
-from tests.conftest import ROOT
-from tests.web.browser import (
+from harness.browser import (
     DIST,
     draw,
     foreign_requests,
@@ -28,6 +22,12 @@ from tests.web.browser import (
     status,
     wait_until_ready,
 )
+from mnist_edge.core.errors import InputError
+from mnist_edge.runtime import Predictor
+from mnist_edge.runtime.images import open_image
+from mnist_edge.runtime.predictor import default_model_path
+from mnist_edge.runtime.preprocess import to_mnist
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 

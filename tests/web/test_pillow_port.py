@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.browser import base64_array, base64_of
 from mnist_edge.runtime.preprocess import BAND_BLOCKS, WORKING_SIDE, reduced
-from tests.web.browser import base64_array, base64_of
 
 pytestmark = pytest.mark.slow
 

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.browser import base64_array
+from harness.wild_digits import KINDS, wild_digit, wild_set
 from mnist_edge.core.errors import InputError
 from mnist_edge.runtime import Predictor
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.preprocess import to_mnist
 from tests.conftest import ROOT
-from tests.web.browser import base64_array
-from tests.wild_digits import KINDS, wild_digit, wild_set
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ import numpy as np
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "web" / "dist"
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; MNIST_EDGE_CHROMIUM names another
 # As root with no network but the package registries: no sandbox, no GPU, and none of the

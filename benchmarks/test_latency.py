@@ -1,10 +1,20 @@
 """The batch-1 benchmark's machinery (benchmarks/latency.py): its statistics, its turn-taking,
-and steps that differ in overhead only. The timings themselves are not judged here."""
+and steps that differ in overhead only. The timings themselves are not judged here.
+
+Beside the benchmarks rather than in tests/, so that tests/ never imports benchmarks/ (pytest
+collects both folders; `make check` runs it)."""
 
 import numpy as np
+import pytest
 
 from benchmarks.latency import STEPS, Timing, bound_call, interleaved, path_steps
+from mnist_edge.core.mnist import load_mnist
 from mnist_edge.runtime import Predictor, default_model_path
+
+
+@pytest.fixture(scope="module")
+def x_test() -> np.ndarray:
+    return load_mnist().x_test
 
 
 def test_ratios_are_taken_within_rounds():

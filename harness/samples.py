@@ -1,4 +1,5 @@
-"""Regenerate samples/ from the MNIST test split (fixed indices and seed): `make samples`.
+"""Regenerate samples/ from the MNIST test split (fixed indices and seed): `make samples`
+(`python -m harness.samples samples`).
 
 Each file is named after the digit it shows. mnist-*.png are test images as they are
 (28x28, light on dark); drawn-* are test digits re-drawn the way people draw them: dark

@@ -1,0 +1,15 @@
+"""What the tests, the benchmarks and the device scripts share, so that none imports another.
+
+tests/ (pytest), benchmarks/ (`make bench*`, `make model-card`, `make readme`) and device/
+(`make test-aarch64`) each import from here and from the installed `mnist_edge`, never from
+each other (tests/test_import_boundaries.py holds them to it). Not installed: run from the
+checkout (`python -m benchmarks.X`, `python -m device.X`, pytest).
+
+- The digit sets behind published figures, made on the spot with fixed seeds:
+  `wild_digits` (MNIST test digits re-drawn as users' pictures), `other_digits` (fonts and
+  pen strokes, never MNIST) and `samples` (the files in samples/, `make samples`).
+- Processes: `processes` (wall time and peak memory of one run), `service` (`mnist-edge
+  serve` started on a free port, its memory read, stopped), `raw_http` (HTTP/1.1 by hand).
+- `browser`: web/dist served locally and Debian's Chromium driven by Playwright.
+- `sections`: the marked sections of README.md and BENCHMARKS.md that make targets write.
+"""
