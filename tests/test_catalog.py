@@ -124,7 +124,8 @@ def test_show_draws_the_named_models_probabilities(cli, mnist, tmp_path, monkeyp
     one drawn from Predictor("cnn")'s probabilities, and its verdict is not the MLP's."""
     from PIL import Image
 
-    from mnist_edge.pictures.show import HEADER, load_input, render
+    from mnist_edge.pictures.show import HEADER, render, show_source, shown
+    from mnist_edge.runtime.pipeline import predict_sources
 
     index = first_disagreement(mnist)
     pictures = {}
@@ -134,8 +135,10 @@ def test_show_draws_the_named_models_probabilities(cli, mnist, tmp_path, monkeyp
         assert result.returncode == 0, result.stderr
         pictures[name] = np.asarray(Image.open(output).convert("RGB"))
     monkeypatch.chdir(ROOT)  # the input named as on the command line, as its header shows it
-    shown = load_input(Path("data/mnist.npz"), index)
-    expected, _ = render(shown, Predictor("cnn").predict(mnist.x_test[index : index + 1])[0])
+    source = show_source(Path("data/mnist.npz"), index)
+    (prediction,) = predict_sources(Predictor("cnn"), [source])
+    probabilities = Predictor("cnn").predict(mnist.x_test[index : index + 1])[0]
+    expected, _ = render(shown(prediction, source), probabilities)
     assert np.array_equal(pictures["cnn"], np.asarray(expected.convert("RGB")))
     assert not np.array_equal(pictures["cnn"][:HEADER], pictures["mlp"][:HEADER])
 
