@@ -1,0 +1,329 @@
+"""The C kernels, as templates: the generator copies only those a model needs (C99, no libm,
+no malloc). `{x}` is the input element type's short name (u8: the image, f32: a float
+tensor) and `{x_t}` its C type.
+
+Float kernels add in a fixed order, so that every C99 compiler (with -ffp-contract=off, the
+default of -std=c99) gives the same bits on every machine. Integer kernels accumulate in
+int32 and requantize exactly as onnxruntime does (see arith.py).
+"""
+
+CONV_SHAPE = """\
+/* A convolution over HWC rows: (height, width, channels) in, (width, channels) per row out. */
+struct conv_shape {
+    int in_height, in_width, in_channels;
+    int out_width, out_channels;
+    int kernel_h, kernel_w, stride_w, pad_left;
+};
+
+/* The kernel columns of output column ox that fall inside the input: [*first, *last). */
+static void kernel_span(const struct conv_shape *shape, int ox, int *first, int *last)
+{
+    int x0 = ox * shape->stride_w - shape->pad_left;
+    *first = x0 < 0 ? -x0 : 0;
+    *last = x0 + shape->kernel_w > shape->in_width ? shape->in_width - x0 : shape->kernel_w;
+}
+"""
+
+DOT_FLOAT = """\
+static float dot_{x}(const {x_t} *x, const float *w, int n)
+{{
+    float sum = 0.0f;
+    int i;
+    for (i = 0; i < n; i++)
+        sum += (float)x[i] * w[i];
+    return sum;
+}}
+"""
+
+DENSE_FLOAT = """\
+/* y = relu?(W x + b), W (outputs, inputs) row-major. */
+static void dense_{x}(const {x_t} *x, const float *weights, const float *bias, float *y,
+                     int inputs, int outputs, int relu)
+{{
+    int n;
+    for (n = 0; n < outputs; n++) {{
+        float value = bias[n] + dot_{x}(x, weights + n * inputs, inputs);
+        y[n] = relu && value < 0.0f ? 0.0f : value;
+    }}
+}}
+"""
+
+CONV_ROW_FLOAT = """\
+/* One output row; rows[ky] is the input row under kernel row ky (NULL: padding). */
+static void conv_row_{x}(const {x_t} *const rows[], const float *weights, const float *bias,
+                        float *out, const struct conv_shape *shape, int relu)
+{{
+    int ox, oc, ky, first, last;
+    int window = shape->kernel_h * shape->kernel_w * shape->in_channels;
+    for (ox = 0; ox < shape->out_width; ox++) {{
+        int x0 = ox * shape->stride_w - shape->pad_left;
+        kernel_span(shape, ox, &first, &last);
+        for (oc = 0; oc < shape->out_channels; oc++) {{
+            float value = bias[oc];
+            for (ky = 0; ky < shape->kernel_h; ky++) {{
+                if (rows[ky] == NULL)
+                    continue;
+                value += dot_{x}(rows[ky] + (x0 + first) * shape->in_channels,
+                                weights + oc * window
+                                    + (ky * shape->kernel_w + first) * shape->in_channels,
+                                (last - first) * shape->in_channels);
+            }}
+            out[ox * shape->out_channels + oc] = relu && value < 0.0f ? 0.0f : value;
+        }}
+    }}
+}}
+"""
+
+CONV_OPEN_FINISH_FLOAT = """\
+/* Scatter mode: accumulators start at the bias, take one input row (kernel row ky) at a
+   time, in the same order as conv_row's sum, and are finished when the last has come. */
+static void conv_open_f32(float *acc, const float *bias, const struct conv_shape *shape)
+{
+    int ox, oc;
+    for (ox = 0; ox < shape->out_width; ox++)
+        for (oc = 0; oc < shape->out_channels; oc++)
+            acc[ox * shape->out_channels + oc] = bias[oc];
+}
+
+static void conv_finish_f32(const float *acc, float *out, int n, int relu)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        out[i] = relu && acc[i] < 0.0f ? 0.0f : acc[i];
+}
+"""
+
+CONV_ADD_FLOAT = """\
+static void conv_add_{x}(const {x_t} *row, int ky, const float *weights, float *acc,
+                        const struct conv_shape *shape)
+{{
+    int ox, oc, first, last;
+    int window = shape->kernel_h * shape->kernel_w * shape->in_channels;
+    for (ox = 0; ox < shape->out_width; ox++) {{
+        int x0 = ox * shape->stride_w - shape->pad_left;
+        kernel_span(shape, ox, &first, &last);
+        for (oc = 0; oc < shape->out_channels; oc++)
+            acc[ox * shape->out_channels + oc] += dot_{x}(
+                row + (x0 + first) * shape->in_channels,
+                weights + oc * window + (ky * shape->kernel_w + first) * shape->in_channels,
+                (last - first) * shape->in_channels);
+    }}
+}}
+"""
+
+EXP_FLOAT = """\
+/* e^x for x <= 0 (a softmax's logits minus their largest), to about one float32 ulp, with
+   float arithmetic only: x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor series to r^7. */
+static float exp_nonpositive(float x)
+{
+    const float ln2_high = 0.693145751953125f, ln2_low = 1.42860677e-06f;
+    float r, p, power;
+    uint32_t bits;
+    int n;
+    if (x < -87.0f)
+        return 0.0f;
+    n = (int)(x * 1.44269504f - 0.5f);
+    r = (x - (float)n * ln2_high) - (float)n * ln2_low;
+    p = 1.0f + r * (1.0f + r * (0.5f + r * (1.66666667e-1f + r * (4.16666667e-2f
+        + r * (8.33333333e-3f + r * (1.38888889e-3f + r * 1.98412698e-4f))))));
+    bits = (uint32_t)(n + 127) << 23;
+    memcpy(&power, &bits, sizeof power);
+    return p * power;
+}
+
+static void softmax_f32(const float *x, float *y, int n)
+{
+    float largest = x[0], sum = 0.0f;
+    int i;
+    for (i = 1; i < n; i++)
+        if (x[i] > largest)
+            largest = x[i];
+    for (i = 0; i < n; i++) {
+        y[i] = exp_nonpositive(x[i] - largest);
+        sum += y[i];
+    }
+    for (i = 0; i < n; i++)
+        y[i] /= sum;
+}
+"""
+
+REQUANTIZE = """\
+/* Requantization in integers, bit-exact with onnxruntime's float32 version,
+   round_half_even(float32(float32(acc) * scale)), where scale = multiplier * 2^-shift. */
+struct requant {
+    const int32_t *multiplier; /* 2^23 <= m < 2^24, one per output channel */
+    const int8_t *shift;
+    int32_t zero_point, lowest; /* lowest: the zero point after a Relu, else 0 */
+};
+
+static int bit_length(uint64_t value)
+{
+    int length = 0, step;
+    for (step = 32; step > 0; step >>= 1)
+        if (value >> step) {
+            value >>= step;
+            length += step;
+        }
+    return length + (value != 0);
+}
+
+/* value with its bits below the 24 most significant rounded off, half to even: the integer a
+   float32 would hold. */
+static uint64_t round_to_24_bits(uint64_t value)
+{
+    int drop = bit_length(value) - 24;
+    uint64_t kept, rest, half;
+    if (drop <= 0)
+        return value;
+    kept = value >> drop;
+    rest = value & (((uint64_t)1 << drop) - 1);
+    half = (uint64_t)1 << (drop - 1);
+    if (rest > half || (rest == half && (kept & 1u)))
+        kept++;
+    return kept << drop;
+}
+
+static uint8_t requantize(int32_t acc, const struct requant *rq, int channel)
+{
+    uint32_t magnitude = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
+    int shift = rq->shift[channel];
+    uint64_t product = round_to_24_bits(
+        round_to_24_bits(magnitude) * (uint64_t)(uint32_t)rq->multiplier[channel]);
+    uint64_t whole = product >> shift, rest = product & (((uint64_t)1 << shift) - 1);
+    uint64_t half = (uint64_t)1 << (shift - 1);
+    int32_t value;
+    if (rest > half || (rest == half && (whole & 1u)))
+        whole++;
+    if (whole > 512u) /* beyond any uint8 either way */
+        whole = 512u;
+    value = (acc < 0 ? -(int32_t)whole : (int32_t)whole) + rq->zero_point;
+    return (uint8_t)(value < rq->lowest ? rq->lowest : value > 255 ? 255 : value);
+}
+
+static int32_t dot_q(const uint8_t *x, const int8_t *w, int n)
+{
+    int32_t sum = 0;
+    int i;
+    for (i = 0; i < n; i++)
+        sum += (int32_t)x[i] * w[i];
+    return sum;
+}
+"""
+
+DENSE_INT8 = """\
+static void dense_q(const uint8_t *x, const int8_t *weights, const int32_t *bias,
+                    const struct requant *rq, uint8_t *y, int inputs, int outputs)
+{
+    int n;
+    for (n = 0; n < outputs; n++)
+        y[n] = requantize(bias[n] + dot_q(x, weights + n * inputs, inputs), rq, n);
+}
+"""
+
+CONV_ROW_INT8 = """\
+static void conv_row_q(const uint8_t *const rows[], const int8_t *weights, const int32_t *bias,
+                       const struct requant *rq, uint8_t *out, const struct conv_shape *shape)
+{
+    int ox, oc, ky, first, last;
+    int window = shape->kernel_h * shape->kernel_w * shape->in_channels;
+    for (ox = 0; ox < shape->out_width; ox++) {
+        int x0 = ox * shape->stride_w - shape->pad_left;
+        kernel_span(shape, ox, &first, &last);
+        for (oc = 0; oc < shape->out_channels; oc++) {
+            int32_t acc = bias[oc];
+            for (ky = 0; ky < shape->kernel_h; ky++) {
+                if (rows[ky] == NULL)
+                    continue;
+                acc += dot_q(rows[ky] + (x0 + first) * shape->in_channels,
+                             weights + oc * window
+                                 + (ky * shape->kernel_w + first) * shape->in_channels,
+                             (last - first) * shape->in_channels);
+            }
+            out[ox * shape->out_channels + oc] = requantize(acc, rq, oc);
+        }
+    }
+}
+"""
+
+CONV_SCATTER_INT8 = """\
+static void conv_open_q(int32_t *acc, const int32_t *bias, const struct conv_shape *shape)
+{
+    int ox, oc;
+    for (ox = 0; ox < shape->out_width; ox++)
+        for (oc = 0; oc < shape->out_channels; oc++)
+            acc[ox * shape->out_channels + oc] = bias[oc];
+}
+
+static void conv_add_q(const uint8_t *row, int ky, const int8_t *weights, int32_t *acc,
+                       const struct conv_shape *shape)
+{
+    int ox, oc, first, last;
+    int window = shape->kernel_h * shape->kernel_w * shape->in_channels;
+    for (ox = 0; ox < shape->out_width; ox++) {
+        int x0 = ox * shape->stride_w - shape->pad_left;
+        kernel_span(shape, ox, &first, &last);
+        for (oc = 0; oc < shape->out_channels; oc++)
+            acc[ox * shape->out_channels + oc] += dot_q(
+                row + (x0 + first) * shape->in_channels,
+                weights + oc * window + (ky * shape->kernel_w + first) * shape->in_channels,
+                (last - first) * shape->in_channels);
+    }
+}
+
+static void conv_finish_q(const int32_t *acc, const struct requant *rq, uint8_t *out,
+                          const struct conv_shape *shape)
+{
+    int ox, oc;
+    for (ox = 0; ox < shape->out_width; ox++)
+        for (oc = 0; oc < shape->out_channels; oc++)
+            out[ox * shape->out_channels + oc] =
+                requantize(acc[ox * shape->out_channels + oc], rq, oc);
+}
+"""
+
+SOFTMAX_INT8 = """\
+/* onnxruntime's QLinearSoftmax: table[255 - largest + x] is e^(x scale) up to a common
+   factor; the quotient is scaled, rounded half to even (v < 2^23: exact) and offset. */
+static void softmax_q(const uint8_t *x, uint8_t *y, int n, const float table[256],
+                      float quotient_scale, int zero_point)
+{
+    const float *shifted;
+    float sum = 0.0f;
+    int i, largest = 0;
+    for (i = 0; i < n; i++)
+        if (x[i] > largest)
+            largest = x[i];
+    shifted = table + 255 - largest;
+    for (i = 0; i < n; i++)
+        sum += shifted[x[i]];
+    for (i = 0; i < n; i++) {
+        float value = shifted[x[i]] * quotient_scale / sum;
+        uint32_t whole = (uint32_t)value;
+        float rest = value - (float)whole;
+        if (rest > 0.5f || (rest == 0.5f && (whole & 1u)))
+            whole++;
+        whole += (uint32_t)zero_point;
+        y[i] = (uint8_t)(whole > 255u ? 255u : whole);
+    }
+}
+"""
+
+DEQUANTIZE = """\
+static void dequantize(const uint8_t *x, float *y, int n, float scale, int zero_point)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        y[i] = (float)((int32_t)x[i] - zero_point) * scale;
+}
+"""
+
+ARGMAX = """\
+static int argmax(const float *values, int n)
+{
+    int best = 0, i;
+    for (i = 1; i < n; i++)
+        if (values[i] > values[best])
+            best = i;
+    return best;
+}
+"""
