@@ -28,11 +28,10 @@ int main(void)
     static uint8_t image[IMAGE_BYTES];
     float probabilities[MNIST_NUM_CLASSES], expected[MNIST_NUM_CLASSES];
     FILE *images, *output, *reference;
-    unsigned long count = 0, differing = 0, digits[MNIST_NUM_CLASSES] = {0};
+    unsigned long count = 0, differing = 0;
     unsigned long long instructions = 0;
     unsigned long stack = 0, used;
     unsigned long long spent;
-    int digit;
 
     board_init();
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -44,10 +43,9 @@ int main(void)
         return 1;
     }
     while (fread(image, 1, IMAGE_BYTES, images) == IMAGE_BYTES) {
-        digit = board_predict(image, probabilities, &spent, &used);
+        board_predict(image, probabilities, &spent, &used);
         instructions += spent;
         stack = used > stack ? used : stack;
-        digits[digit]++;
         fwrite(probabilities, sizeof probabilities, 1, output);
         if (reference != NULL) {
             if (fread(expected, sizeof expected, 1, reference) != 1
@@ -58,8 +56,8 @@ int main(void)
     }
     fclose(output);
     printf("model %s images %lu differing %lu compared %d instructions_per_image %lu "
-           "stack_bytes %lu first_digits %lu %lu\n",
+           "stack_bytes %lu\n",
            MNIST_MODEL_NAME, count, differing, reference != NULL,
-           count ? (unsigned long)(instructions / count) : 0ul, stack, digits[0], digits[1]);
+           count ? (unsigned long)(instructions / count) : 0ul, stack);
     return count == 0 || differing != 0;
 }
