@@ -28,14 +28,19 @@ def default_help(text: str, field: str) -> str:
     return f"{text}. {defaults}" if text else defaults
 
 
-def require_train_extra(command: str) -> None:
-    """Exit with one line when the `train` extra (TensorFlow, tf2onnx, onnx) is not installed."""
-    missing = [name for name in TRAIN_PACKAGES if importlib.util.find_spec(name) is None]
+def require_extra(command: str, extra: str, packages: tuple[str, ...]) -> None:
+    """Exit with one line when a package of the extra `command` needs is not installed."""
+    missing = [name for name in packages if importlib.util.find_spec(name) is None]
     if missing:
         fail(
-            f"'{command}' needs the train extra ({', '.join(missing)} not installed): "
-            "pip install 'mnist-edge[train]'"
+            f"'{command}' needs the {extra} extra ({', '.join(missing)} not installed): "
+            f"pip install 'mnist-edge[{extra}]'"
         )
+
+
+def require_train_extra(command: str) -> None:
+    """Exit with one line when the `train` extra (TensorFlow, tf2onnx, onnx) is not installed."""
+    require_extra(command, "train", TRAIN_PACKAGES)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
 
 

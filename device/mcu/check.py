@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--output", type=Path, default=Path("build/mcu"), help="work folder")
     args = parser.parse_args(argv)
+    args.output = args.output.resolve()  # the programs run in folders of their own
     missing = toolchain.missing_tools()
     if missing:
         print(f"test-mcu: missing tools; apt-get install {' '.join(missing)}", file=sys.stderr)

@@ -100,7 +100,12 @@ class SourceWriter:
         return "\n".join([
             f"/* mnist_model.c: {GENERATED} */",
             '#include "mnist_model.h"',
+            "#include <limits.h>",
             *includes,
+            "",
+            "#if INT_MAX < 2147483647",
+            '#error "mnist_model.c needs a 32-bit int (a 32-bit microcontroller)"',
+            "#endif",
             "",
             "/* Every intermediate tensor, at offsets planned from their lifetimes. */",
             f"static {self.arena_type} arena[{max(words, 1)}];",
