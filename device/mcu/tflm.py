@@ -64,7 +64,7 @@ def convert(folder: Path) -> None:
 
 def keras_twin(path: Path):
     """The float ONNX model at `path` as a Keras model on (28, 28, 1) pixels in 0-255."""
-    import keras
+    import keras  # noqa: TID251  (a maintainer target, with the train extra)
 
     from mnist_edge.export.c.layers import Conv, Dense, Softmax
     from mnist_edge.export.c.lower import lower
@@ -108,7 +108,7 @@ def same_pads(layer) -> tuple[int, int, int, int]:
 
 def to_tflite(model, calibration) -> bytes:
     """The model through TensorFlow's converter; full-integer int8 when `calibration` is given."""
-    import tensorflow as tf
+    import tensorflow as tf  # noqa: TID251  (a maintainer target, with the train extra)
 
     with tempfile.TemporaryDirectory() as saved_model:
         model.export(saved_model, verbose=False)
