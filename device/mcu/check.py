@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import toolchain  # noqa: E402  (device/mcu, beside this script)
 from targets import judge  # noqa: E402
 
+from mnist_edge.core.contract import IMAGE_SIZE, NUM_CLASSES  # noqa: E402
 from mnist_edge.core.mnist import load_mnist  # noqa: E402
 from mnist_edge.export.c.generate import generate  # noqa: E402
 from mnist_edge.export.c.lower import lower  # noqa: E402
@@ -97,7 +98,7 @@ def host_parity(path: Path, folder: Path, mnist) -> dict[str, object]:
     run = toolchain.run_host(executable, folder)
     if run.get("images") != len(mnist.x_test):
         raise toolchain.ToolError(f"the host build failed: {run['output']}")
-    ours = np.fromfile(folder / OUTPUT_FILE, np.float32).reshape(-1, 10)
+    ours = np.fromfile(folder / OUTPUT_FILE, np.float32).reshape(-1, NUM_CLASSES)
     reference = Predictor(path).predict(mnist.x_test)
     difference = np.abs(ours - reference)
     step = output_step(path)
@@ -124,11 +125,11 @@ def on_board(folder: Path, board: toolchain.Board, images: int) -> dict[str, obj
     elf = toolchain.build_board(folder, board)
     run_folder = folder / board.machine
     run_folder.mkdir(exist_ok=True)
-    pixels = 28 * 28
+    image_bytes, probability_bytes = IMAGE_SIZE * IMAGE_SIZE, NUM_CLASSES * 4
     with open(folder / IMAGES_FILE, "rb") as source:
-        (run_folder / IMAGES_FILE).write_bytes(source.read(images * pixels))
+        (run_folder / IMAGES_FILE).write_bytes(source.read(images * image_bytes))
     with open(folder / OUTPUT_FILE, "rb") as source:
-        (run_folder / EXPECTED_FILE).write_bytes(source.read(images * 10 * 4))
+        (run_folder / EXPECTED_FILE).write_bytes(source.read(images * probability_bytes))
     started = time.monotonic()
     run = toolchain.run_board(elf, board, run_folder)
     footprint = toolchain.model_footprint(folder, board)

@@ -9,7 +9,7 @@ import numpy as np
 from mnist_edge.core import contract
 from mnist_edge.export.c import kernels
 from mnist_edge.export.c.layers import Conv, Dense, Layer, Model, Softmax
-from mnist_edge.export.c.plan import Plan
+from mnist_edge.export.c.plan import Plan, Step
 
 VALUES_PER_LINE = 12
 PIXELS = contract.IMAGE_SIZE * contract.IMAGE_SIZE
@@ -173,8 +173,7 @@ class SourceWriter:
         shape = f"{in_h}x{in_w}x{in_c} -> {out_h}x{out_w}x{out_c}"
         kernel = f"kernel {kernel_h}x{kernel_w}, stride {stride}, pads {list(layer.pads)}"
         lines = [describe(layer, f"{shape}, {kernel}"), *self.weights(name, layer)]
-        fields = [in_h, in_w, in_c, out_w, out_c, kernel_h, kernel_w, layer.stride[1]]
-        fields.append(layer.pads[1])
+        fields = [in_w, in_c, out_w, out_c, kernel_h, kernel_w, layer.stride[1], layer.pads[1]]
         lines.append(
             f"static const struct conv_shape {name}_shape = {{{', '.join(map(str, fields))}}};"
         )
@@ -298,51 +297,41 @@ class SourceWriter:
     def target(self, layer: Layer) -> str:
         return self.pointer(layer.output.name, layer.output.dtype)
 
-    def parameters(self, layer: Layer) -> str:
-        """The layer function's parameters: the caller's image and probabilities if it uses them."""
-        parameters = []
-        if layer.source.name == self.model.image.name:
-            parameters.append("const uint8_t *image")
-        if layer.output.name == self.model.probabilities.name:
-            parameters.append("float *probabilities")
-        return ", ".join(parameters) or "void"
-
     def arguments(self, layer: Layer) -> list[str]:
-        arguments = []
-        if layer.source.name == self.model.image.name:
-            arguments.append("image")
-        if layer.output.name == self.model.probabilities.name:
-            arguments.append("probabilities")
-        return arguments
+        """The caller's buffers a layer function needs: the image, the probabilities."""
+        external = (
+            (layer.source.name == self.model.image.name, "image"),
+            (layer.output.name == self.model.probabilities.name, "probabilities"),
+        )
+        return [name for uses, name in external if uses]
+
+    def parameters(self, layer: Layer) -> str:
+        declared = {"image": "const uint8_t *image", "probabilities": "float *probabilities"}
+        return ", ".join(declared[name] for name in self.arguments(layer)) or "void"
 
     def predict(self) -> str:
-        calls = []
-        for step in self.plan.steps:
-            layer = self.model.layers[step.layer]
-            name = f"layer{step.layer}"
-            arguments = self.arguments(layer)
-            if step.action == "run":
-                calls.append(f"{name}({', '.join(arguments)});")
-            elif step.action == "row":
-                calls.append(f"{name}_row({', '.join([*arguments, str(step.row)])});")
-            elif step.action == "open":
-                calls.append(f"{name}_open({step.row});")
-            elif step.action == "add":
-                calls.append(f"{name}_add({step.row}, {step.source_row});")
-            else:
-                finish_args = [a for a in arguments if a != "image"]
-                calls.append(f"{name}_finish({', '.join([*finish_args, str(step.row)])});")
-        body = "\n".join(f"    {call}" for call in calls)
+        """mnist_predict: the schedule's calls in order, then the most probable digit."""
+        body = "\n".join(f"    {self.call(step)}" for step in self.plan.steps)
         signature = (
-            f"int mnist_predict(const uint8_t image[{contract.IMAGE_SIZE * contract.IMAGE_SIZE}], "
+            f"int mnist_predict(const uint8_t image[{PIXELS}], "
             f"float probabilities[{contract.NUM_CLASSES}])"
         )
         unused = "" if "image" in body else "    (void)image;\n"
         result = f"    return argmax(probabilities, {contract.NUM_CLASSES});"
         return f"{signature}\n{{\n{unused}{body}\n{result}\n}}"
 
-
-X_TYPES = {"u8": "uint8_t", "f32": "float"}
+    def call(self, step: Step) -> str:
+        name, arguments = f"layer{step.layer}", self.arguments(self.model.layers[step.layer])
+        if step.action == "run":
+            return f"{name}({', '.join(arguments)});"
+        if step.action == "row":
+            return f"{name}_row({', '.join([*arguments, str(step.row)])});"
+        if step.action == "open":
+            return f"{name}_open({step.row});"
+        if step.action == "add":
+            return f"{name}_add({step.row}, {step.source_row});"
+        outputs = [argument for argument in arguments if argument != "image"]
+        return f"{name}_finish({', '.join([*outputs, str(step.row)])});"
 
 
 def function(name: str, parameters: str, body: str) -> str:

@@ -8,9 +8,9 @@ int32 and requantize exactly as onnxruntime does (see arith.py).
 """
 
 CONV_SHAPE = """\
-/* A convolution over HWC rows: (height, width, channels) in, (width, channels) per row out. */
+/* A convolution over HWC rows: (width, channels) per row in and out. */
 struct conv_shape {
-    int in_height, in_width, in_channels;
+    int in_width, in_channels;
     int out_width, out_channels;
     int kernel_h, kernel_w, stride_w, pad_left;
 };

@@ -161,10 +161,10 @@ class Lowering:
             self.refuse("a run-time tensor needs one scale and a uint8 zero point")
         tensor = source.tensor
         if tensor.scale is None:  # the image: its scale is given here
-            tensor.scale, tensor.zero_point = float(scale.value), int(zero)
+            tensor = replace(tensor, scale=float(scale.value), zero_point=int(zero))
         elif (np.float32(tensor.scale), tensor.zero_point) != (np.float32(scale.value), int(zero)):
             self.refuse("dequantized with a scale other than the one it was quantized with")
-        return replace(source, view="dequantized")
+        return Value(tensor, source.onnx_shape, "dequantized")
 
     def _QuantizeLinear(self, source, scale: Constant, zero_point: Constant) -> Value:
         if scale.value.size != 1 or zero_point.value.dtype != np.uint8:
@@ -325,7 +325,7 @@ class Lowering:
         return bias.quantized.astype(np.int32).copy()
 
     def runtime_input(self, x) -> Tensor:
-        if not isinstance(x, Value) or x.view == "raw" and x.tensor.dtype != "float32":
+        if not isinstance(x, Value) or (x.view == "raw" and x.tensor.dtype != "float32"):
             self.refuse("its input must be a float tensor or a dequantized uint8 tensor")
         return x.tensor
 
