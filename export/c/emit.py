@@ -89,7 +89,7 @@ class SourceWriter:
 
     def write(self) -> str:
         layers = [self.layer(index, layer) for index, layer in enumerate(self.model.layers)]
-        parts = [self.prologue(), *self.kernels(), *layers, self.predict()]
+        parts = [self.prologue(), *self.needed_kernels(), *layers, self.predict()]
         return "\n".join(part.rstrip("\n") + "\n" for part in parts)
 
     def prologue(self) -> str:
@@ -112,7 +112,7 @@ class SourceWriter:
             "#define ARENA ((uint8_t *)arena)",
         ])  # fmt: skip
 
-    def kernels(self) -> list[str]:
+    def needed_kernels(self) -> list[str]:
         """The kernels this model's layers call, each once, each after what it calls."""
         chosen: list[str] = []
         for index, layer in enumerate(self.model.layers):
@@ -122,25 +122,27 @@ class SourceWriter:
         return [*chosen, kernels.ARGMAX]
 
     def kernels_for(self, index: int, layer: Layer) -> list[str]:
-        types = {"x": short(layer.source), "x_t": C_TYPES[layer.source.dtype]}
-        int8 = self.model.int8
-        if isinstance(layer, Dense):
-            if int8:
-                return [kernels.REQUANTIZE, kernels.DENSE_INT8]
-            return [kernels.DOT_FLOAT.format(**types), kernels.DENSE_FLOAT.format(**types)]
-        if isinstance(layer, Conv):
+        if isinstance(layer, Dense | Conv):
+            types = self.types(layer)
+            dot = kernels.DOT_INT8 if self.model.int8 else types.fill(kernels.DOT_FLOAT)
+            needed = [kernels.CONV_SHAPE] if isinstance(layer, Conv) else []
+            needed += [dot, kernels.REQUANTIZE] if self.model.int8 else [dot]
+            if isinstance(layer, Dense):
+                return [*needed, types.fill(kernels.DENSE)]
             gather = self.plan.modes[index] == "gather"
-            if int8:
-                chosen = kernels.CONV_ROW_INT8 if gather else kernels.CONV_SCATTER_INT8
-                return [kernels.CONV_SHAPE, kernels.REQUANTIZE, chosen]
-            dot = kernels.DOT_FLOAT.format(**types)
-            if gather:
-                return [kernels.CONV_SHAPE, dot, kernels.CONV_ROW_FLOAT.format(**types)]
-            add = kernels.CONV_ADD_FLOAT.format(**types)
-            return [kernels.CONV_SHAPE, dot, kernels.CONV_OPEN_FINISH_FLOAT, add]
+            return [*needed, types.fill(kernels.CONV_ROW if gather else kernels.CONV_SCATTER)]
         if isinstance(layer, Softmax):
             return [kernels.EXP_FLOAT if layer.table is None else kernels.SOFTMAX_INT8]
         return [kernels.DEQUANTIZE]
+
+    def types(self, layer: Dense | Conv) -> kernels.Types:
+        if self.model.int8:
+            return kernels.INT8
+        return kernels.FLOAT_FROM_IMAGE if layer.source.dtype == "uint8" else kernels.FLOAT
+
+    def finishing(self, name: str, layer: Dense | Conv) -> str:
+        """The kernels' last argument: the requantization, or whether to apply a Relu."""
+        return f"&{name}_rq" if self.model.int8 else str(int(layer.relu))
 
     # --- one layer: its constants and the functions mnist_predict calls -------------------
 
@@ -157,13 +159,10 @@ class SourceWriter:
     def dense(self, name: str, layer: Dense) -> str:
         outputs, inputs = layer.weights.shape
         lines = [describe(layer, f"{inputs} -> {outputs}"), *self.weights(name, layer)]
-        io = f"{self.source(layer)}, {name}_weights, {name}_bias"
-        if self.model.int8:
-            call = f"dense_q({io}, &{name}_rq, {self.target(layer)}, {inputs}, {outputs});"
-        else:
-            relu = int(layer.relu)
-            kernel = f"dense_{short(layer.source)}"
-            call = f"{kernel}({io}, {self.target(layer)}, {inputs}, {outputs}, {relu});"
+        call = (
+            f"dense_{self.types(layer).name}({self.source(layer)}, {name}_weights, {name}_bias, "
+            f"{self.target(layer)}, {inputs}, {outputs}, {self.finishing(name, layer)});"
+        )
         lines.append(function(name, self.parameters(layer), call))
         return "\n".join(lines)
 
@@ -177,14 +176,11 @@ class SourceWriter:
         lines.append(
             f"static const struct conv_shape {name}_shape = {{{', '.join(map(str, fields))}}};"
         )
-        extra = self.parameters(layer)
-        extra = "" if extra == "void" else extra + ", "
-        out_row = self.row(layer.output, "row")
-        int8 = self.model.int8
+        caller = self.parameters(layer)
+        caller = "" if caller == "void" else caller + ", "
+        out_row, finishing = self.row(layer.output, "row"), self.finishing(name, layer)
+        suffix = self.types(layer).name
         if self.plan.modes[index] == "gather":
-            kernel = "conv_row_q" if int8 else f"conv_row_{short(layer.source)}"
-            rq = f"&{name}_rq, " if int8 else ""
-            relu = "" if int8 else f", {int(layer.relu)}"
             body = (
                 f"const {C_TYPES[layer.source.dtype]} *rows[{kernel_h}];\n"
                 f"int ky;\n"
@@ -192,30 +188,29 @@ class SourceWriter:
                 f"    int y = row * {stride} - {layer.pads[0]} + ky;\n"
                 f"    rows[ky] = y < 0 || y >= {in_h} ? NULL : {self.row(layer.source, 'y')};\n"
                 f"}}\n"
-                f"{kernel}(rows, {name}_weights, {name}_bias, {rq}{out_row}, &{name}_shape{relu});"
+                f"conv_row_{suffix}(rows, {name}_weights, {name}_bias, {out_row}, "
+                f"&{name}_shape, {finishing});"
             )
-            lines.append(function(f"{name}_row", f"{extra}int row", body))
+            lines.append(function(f"{name}_row", f"{caller}int row", body))
             return "\n".join(lines)
         acc = self.accumulators(index, layer, "row")
-        if int8:
-            finish = f"conv_finish_q({acc}, &{name}_rq, {out_row}, &{name}_shape);"
-        else:
-            finish = f"conv_finish_f32({acc}, {out_row}, {out_w * out_c}, {int(layer.relu)});"
-        add = "conv_add_q" if int8 else f"conv_add_{short(layer.source)}"
         source_row = self.row(layer.source, "source_row")
         kernel_row = f"source_row - (row * {stride} - {layer.pads[0]})"
         lines += [
             function(
-                f"{name}_open",
-                "int row",
-                f"conv_open_{'q' if int8 else 'f32'}({acc}, {name}_bias, &{name}_shape);",
+                f"{name}_open", "int row", f"conv_open_{suffix}({acc}, {name}_bias, &{name}_shape);"
             ),
             function(
                 f"{name}_add",
                 "int row, int source_row",
-                f"{add}({source_row}, {kernel_row},\n    {name}_weights, {acc}, &{name}_shape);",
+                f"conv_add_{suffix}({source_row}, {kernel_row},\n"
+                f"    {name}_weights, {acc}, &{name}_shape);",
             ),
-            function(f"{name}_finish", f"{extra}int row", finish),
+            function(
+                f"{name}_finish",
+                f"{caller}int row",
+                f"conv_finish_{suffix}({acc}, {out_row}, &{name}_shape, {finishing});",
+            ),
         ]
         return "\n".join(lines)
 

@@ -1,11 +1,45 @@
 """The C kernels, as templates: the generator copies only those a model needs (C99, no libm,
-no malloc). `{x}` is the input element type's short name (u8: the image, f32: a float
-tensor) and `{x_t}` its C type.
+no malloc). Dense layers and convolutions have one template each, filled with a `Types`:
+float from the uint8 image, float, or int8 (uint8 activations, int8 weights, int32
+accumulators, requantized to uint8).
 
 Float kernels add in a fixed order, so that every C99 compiler (with -ffp-contract=off, the
 default of -std=c99) gives the same bits on every machine. Integer kernels accumulate in
 int32 and requantize exactly as onnxruntime does (see arith.py).
 """
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Types:
+    """What fills a dense or convolution template."""
+
+    name: str  # the kernels' suffix, and the dot product they call (dot_<name>)
+    x_t: str  # input element
+    w_t: str  # weight
+    acc_t: str  # accumulator (and bias)
+    out_t: str  # output element
+    last: str  # the last parameter: what finishes an output value
+    finish: str  # C expression of `value` (the accumulator) and `oc` (its channel)
+
+    def fill(self, template: str) -> str:
+        """The template with its placeholders (NAME, X_T, ... FINISH) replaced."""
+        for placeholder, value in (
+            ("NAME", self.name), ("X_T", self.x_t), ("W_T", self.w_t), ("ACC_T", self.acc_t),
+            ("OUT_T", self.out_t), ("LAST", self.last), ("FINISH", self.finish),
+        ):  # fmt: skip
+            template = template.replace(placeholder, value)
+        return template
+
+
+RELU = "relu && value < 0.0f ? 0.0f : value"
+FLOAT_FROM_IMAGE = Types("u8", "uint8_t", "float", "float", "float", "int relu", RELU)
+FLOAT = Types("f32", "float", "float", "float", "float", "int relu", RELU)
+INT8 = Types(
+    "q", "uint8_t", "int8_t", "int32_t", "uint8_t", "const struct requant *rq",
+    "requantize(value, rq, oc)",
+)  # fmt: skip
 
 CONV_SHAPE = """\
 /* A convolution over HWC rows: (width, channels) per row in and out. */
@@ -26,65 +60,79 @@ static void kernel_span(const struct conv_shape *shape, int ox, int *first, int 
 
 DOT_FLOAT = """\
 /* Added in order (the n % 4 first ones, then four at a time): fewer loop instructions. */
-static float dot_{x}(const {x_t} *x, const float *w, int n)
-{{
+static float dot_NAME(const X_T *x, const float *w, int n)
+{
     float sum = 0.0f;
     int i, head = n % 4;
     for (i = 0; i < head; i++)
         sum += (float)x[i] * w[i];
-    for (; i < n; i += 4) {{
+    for (; i < n; i += 4) {
         sum += (float)x[i] * w[i];
         sum += (float)x[i + 1] * w[i + 1];
         sum += (float)x[i + 2] * w[i + 2];
         sum += (float)x[i + 3] * w[i + 3];
-    }}
+    }
     return sum;
-}}
+}
 """
 
-DENSE_FLOAT = """\
-/* y = relu?(W x + b), W (outputs, inputs) row-major. */
-static void dense_{x}(const {x_t} *x, const float *weights, const float *bias, float *y,
-                     int inputs, int outputs, int relu)
-{{
-    int n;
-    for (n = 0; n < outputs; n++) {{
-        float value = bias[n] + dot_{x}(x, weights + n * inputs, inputs);
-        y[n] = relu && value < 0.0f ? 0.0f : value;
-    }}
-}}
+DOT_INT8 = """\
+static int32_t dot_q(const uint8_t *x, const int8_t *w, int n)
+{
+    int32_t sum = 0;
+    int i, head = n % 4;
+    for (i = 0; i < head; i++)
+        sum += (int32_t)x[i] * w[i];
+    for (; i < n; i += 4)
+        sum += (int32_t)x[i] * w[i] + (int32_t)x[i + 1] * w[i + 1]
+            + (int32_t)x[i + 2] * w[i + 2] + (int32_t)x[i + 3] * w[i + 3];
+    return sum;
+}
 """
 
-CONV_ROW_FLOAT = """\
+DENSE = """\
+/* y = finish(W x + b), W (outputs, inputs) row-major. */
+static void dense_NAME(const X_T *x, const W_T *weights, const ACC_T *bias, OUT_T *y,
+                       int inputs, int outputs, LAST)
+{
+    int oc;
+    for (oc = 0; oc < outputs; oc++) {
+        ACC_T value = bias[oc] + dot_NAME(x, weights + oc * inputs, inputs);
+        y[oc] = FINISH;
+    }
+}
+"""
+
+CONV_ROW = """\
 /* One output row; rows[ky] is the input row under kernel row ky (NULL: padding). */
-static void conv_row_{x}(const {x_t} *const rows[], const float *weights, const float *bias,
-                        float *out, const struct conv_shape *shape, int relu)
-{{
+static void conv_row_NAME(const X_T *const rows[], const W_T *weights, const ACC_T *bias,
+                          OUT_T *out, const struct conv_shape *shape, LAST)
+{
     int ox, oc, ky, first, last;
     int window = shape->kernel_h * shape->kernel_w * shape->in_channels;
-    for (ox = 0; ox < shape->out_width; ox++) {{
+    for (ox = 0; ox < shape->out_width; ox++) {
         int x0 = ox * shape->stride_w - shape->pad_left;
         kernel_span(shape, ox, &first, &last);
-        for (oc = 0; oc < shape->out_channels; oc++) {{
-            float value = bias[oc];
-            for (ky = 0; ky < shape->kernel_h; ky++) {{
+        for (oc = 0; oc < shape->out_channels; oc++) {
+            ACC_T value = bias[oc];
+            for (ky = 0; ky < shape->kernel_h; ky++) {
                 if (rows[ky] == NULL)
                     continue;
-                value += dot_{x}(rows[ky] + (x0 + first) * shape->in_channels,
-                                weights + oc * window
-                                    + (ky * shape->kernel_w + first) * shape->in_channels,
-                                (last - first) * shape->in_channels);
-            }}
-            out[ox * shape->out_channels + oc] = relu && value < 0.0f ? 0.0f : value;
-        }}
-    }}
-}}
+                value += dot_NAME(rows[ky] + (x0 + first) * shape->in_channels,
+                                  weights + oc * window
+                                      + (ky * shape->kernel_w + first) * shape->in_channels,
+                                  (last - first) * shape->in_channels);
+            }
+            out[ox * shape->out_channels + oc] = FINISH;
+        }
+    }
+}
 """
 
-CONV_OPEN_FINISH_FLOAT = """\
+CONV_SCATTER = """\
 /* Scatter mode: accumulators start at the bias, take one input row (kernel row ky) at a
    time, in the same order as conv_row's sum, and are finished when the last has come. */
-static void conv_open_f32(float *acc, const float *bias, const struct conv_shape *shape)
+static void conv_open_NAME(ACC_T *acc, const ACC_T *bias, const struct conv_shape *shape)
 {
     int ox, oc;
     for (ox = 0; ox < shape->out_width; ox++)
@@ -92,30 +140,32 @@ static void conv_open_f32(float *acc, const float *bias, const struct conv_shape
             acc[ox * shape->out_channels + oc] = bias[oc];
 }
 
-static void conv_finish_f32(const float *acc, float *out, int n, int relu)
+static void conv_add_NAME(const X_T *row, int ky, const W_T *weights, ACC_T *acc,
+                          const struct conv_shape *shape)
 {
-    int i;
-    for (i = 0; i < n; i++)
-        out[i] = relu && acc[i] < 0.0f ? 0.0f : acc[i];
-}
-"""
-
-CONV_ADD_FLOAT = """\
-static void conv_add_{x}(const {x_t} *row, int ky, const float *weights, float *acc,
-                        const struct conv_shape *shape)
-{{
     int ox, oc, first, last;
     int window = shape->kernel_h * shape->kernel_w * shape->in_channels;
-    for (ox = 0; ox < shape->out_width; ox++) {{
+    for (ox = 0; ox < shape->out_width; ox++) {
         int x0 = ox * shape->stride_w - shape->pad_left;
         kernel_span(shape, ox, &first, &last);
         for (oc = 0; oc < shape->out_channels; oc++)
-            acc[ox * shape->out_channels + oc] += dot_{x}(
+            acc[ox * shape->out_channels + oc] += dot_NAME(
                 row + (x0 + first) * shape->in_channels,
                 weights + oc * window + (ky * shape->kernel_w + first) * shape->in_channels,
                 (last - first) * shape->in_channels);
-    }}
-}}
+    }
+}
+
+static void conv_finish_NAME(const ACC_T *acc, OUT_T *out, const struct conv_shape *shape,
+                             LAST)
+{
+    int ox, oc;
+    for (ox = 0; ox < shape->out_width; ox++)
+        for (oc = 0; oc < shape->out_channels; oc++) {
+            ACC_T value = acc[ox * shape->out_channels + oc];
+            out[ox * shape->out_channels + oc] = FINISH;
+        }
+}
 """
 
 EXP_FLOAT = """\
@@ -226,89 +276,6 @@ static uint8_t requantize(int32_t acc, const struct requant *rq, int channel)
         whole = 512u;
     value = (acc < 0 ? -(int32_t)whole : (int32_t)whole) + rq->zero_point;
     return (uint8_t)(value < rq->lowest ? rq->lowest : value > 255 ? 255 : value);
-}
-
-static int32_t dot_q(const uint8_t *x, const int8_t *w, int n)
-{
-    int32_t sum = 0;
-    int i, head = n % 4;
-    for (i = 0; i < head; i++)
-        sum += (int32_t)x[i] * w[i];
-    for (; i < n; i += 4)
-        sum += (int32_t)x[i] * w[i] + (int32_t)x[i + 1] * w[i + 1]
-            + (int32_t)x[i + 2] * w[i + 2] + (int32_t)x[i + 3] * w[i + 3];
-    return sum;
-}
-"""
-
-DENSE_INT8 = """\
-static void dense_q(const uint8_t *x, const int8_t *weights, const int32_t *bias,
-                    const struct requant *rq, uint8_t *y, int inputs, int outputs)
-{
-    int n;
-    for (n = 0; n < outputs; n++)
-        y[n] = requantize(bias[n] + dot_q(x, weights + n * inputs, inputs), rq, n);
-}
-"""
-
-CONV_ROW_INT8 = """\
-static void conv_row_q(const uint8_t *const rows[], const int8_t *weights, const int32_t *bias,
-                       const struct requant *rq, uint8_t *out, const struct conv_shape *shape)
-{
-    int ox, oc, ky, first, last;
-    int window = shape->kernel_h * shape->kernel_w * shape->in_channels;
-    for (ox = 0; ox < shape->out_width; ox++) {
-        int x0 = ox * shape->stride_w - shape->pad_left;
-        kernel_span(shape, ox, &first, &last);
-        for (oc = 0; oc < shape->out_channels; oc++) {
-            int32_t acc = bias[oc];
-            for (ky = 0; ky < shape->kernel_h; ky++) {
-                if (rows[ky] == NULL)
-                    continue;
-                acc += dot_q(rows[ky] + (x0 + first) * shape->in_channels,
-                             weights + oc * window
-                                 + (ky * shape->kernel_w + first) * shape->in_channels,
-                             (last - first) * shape->in_channels);
-            }
-            out[ox * shape->out_channels + oc] = requantize(acc, rq, oc);
-        }
-    }
-}
-"""
-
-CONV_SCATTER_INT8 = """\
-static void conv_open_q(int32_t *acc, const int32_t *bias, const struct conv_shape *shape)
-{
-    int ox, oc;
-    for (ox = 0; ox < shape->out_width; ox++)
-        for (oc = 0; oc < shape->out_channels; oc++)
-            acc[ox * shape->out_channels + oc] = bias[oc];
-}
-
-static void conv_add_q(const uint8_t *row, int ky, const int8_t *weights, int32_t *acc,
-                       const struct conv_shape *shape)
-{
-    int ox, oc, first, last;
-    int window = shape->kernel_h * shape->kernel_w * shape->in_channels;
-    for (ox = 0; ox < shape->out_width; ox++) {
-        int x0 = ox * shape->stride_w - shape->pad_left;
-        kernel_span(shape, ox, &first, &last);
-        for (oc = 0; oc < shape->out_channels; oc++)
-            acc[ox * shape->out_channels + oc] += dot_q(
-                row + (x0 + first) * shape->in_channels,
-                weights + oc * window + (ky * shape->kernel_w + first) * shape->in_channels,
-                (last - first) * shape->in_channels);
-    }
-}
-
-static void conv_finish_q(const int32_t *acc, const struct requant *rq, uint8_t *out,
-                          const struct conv_shape *shape)
-{
-    int ox, oc;
-    for (ox = 0; ox < shape->out_width; ox++)
-        for (oc = 0; oc < shape->out_channels; oc++)
-            out[ox * shape->out_channels + oc] =
-                requantize(acc[ox * shape->out_channels + oc], rq, oc);
 }
 """
 
