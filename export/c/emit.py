@@ -32,7 +32,7 @@ class Identity:
 def header(model: Model, plan: Plan, identity: Identity) -> str:
     accuracy = identity.test_accuracy
     accuracy_text = "unknown" if accuracy is None else f"{accuracy:.2%}"
-    kind = "int8 (integer-only)" if model.int8 else "float32"
+    kind = "int8, integer-only" if model.int8 else "float32"
     return f"""\
 /* mnist_model.h: {GENERATED}
  *
@@ -347,7 +347,8 @@ def short(tensor) -> str:
 
 def describe(layer: Layer, shape: str) -> str:
     relu = ", relu" if getattr(layer, "relu", False) else ""
-    return f"\n/* {type(layer).__name__} '{layer.node}': {shape}{relu} */"
+    folded = ", QDQ folded" if getattr(layer, "multiplier", None) is not None else ""
+    return f"\n/* {type(layer).__name__} '{layer.node}'{folded}: {shape}{relu} */"
 
 
 def array(name: str, dtype: str, values: np.ndarray) -> str:

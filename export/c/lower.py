@@ -97,7 +97,12 @@ class Lowering:
             outputs = handler(*[self.values.get(name) for name in node.input])
             self.values[node.output[0]] = outputs
         probabilities = self._output(self.values[contract.OUTPUT_NAME])
-        return Model(self.name, image, self.layers, probabilities, self.metadata)
+        model = Model(self.name, image, self.layers, probabilities, self.metadata)
+        if model.int8 and any(layer.output.dtype == "float32" for layer in self.layers[:-1]):
+            raise UnsupportedModel(
+                f"{self.name}: float layers in a quantized model are not supported"
+            )
+        return model
 
     def refuse(self, problem: str) -> None:
         raise UnsupportedModel(f"node '{self.node.name}' ({self.node.op_type}): {problem}")
@@ -254,6 +259,8 @@ class Lowering:
 
     def _Softmax(self, x) -> Value | Pending:
         source = self.runtime_input(x)
+        if x.view == "float":
+            self.refuse("a softmax of the image is not supported")
         axis = self.attribute("axis", -1) % len(x.onnx_shape)
         if int(np.prod(x.onnx_shape[axis + 1 :])) != 1 or not in_onnx_order(x.onnx_shape):
             self.refuse("only a softmax over the last (or only non-unit) axis is supported")
@@ -287,7 +294,6 @@ class Lowering:
 
     def _finish_integer(self, pending: Pending, y_scale: float, y_zero: int) -> Value:
         layer = pending.layer
-        layer.node = self.node.name
         layer.output = Tensor(self.output_name(), layer.output.shape, "uint8", y_scale, y_zero)
         if isinstance(layer, Softmax):
             layer.quotient_scale = float(arith.softmax_output_scale(y_scale))
