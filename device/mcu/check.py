@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     figures = {
         "device_images": args.device_images,
-        "tools": {tool: toolchain.version(tool) for tool in toolchain.TOOLS},
+        "tools": {
+            "onnxruntime": metadata.version("onnxruntime"),
+            **{tool: toolchain.version(tool) for tool in toolchain.TOOLS},
+        },
         "models": models,
     }
     verdicts = judge(figures, tflm)
