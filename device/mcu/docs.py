@@ -22,7 +22,8 @@ def kib(size: int) -> str:
 
 def figures_table(figures: dict, tflm: dict) -> list[str]:
     rows = [
-        "| model | flash: weights + the rest | RAM: arena + stack | TFLM arena (our share) "
+        "| model | flash: weights + the rest | RAM: arena + stack "
+        "| TFLM: `.tflite` file, arena (our RAM's share) "
         "| instructions / image (M4) | MNIST test accuracy |",
         "|---|---:|---:|---:|---:|---:|",
     ]
@@ -31,11 +32,13 @@ def figures_table(figures: dict, tflm: dict) -> list[str]:
         code = m4["flash_bytes"] - model["weight_bytes"]
         ram = m4["ram_bytes"]
         arena = tflm["models"][model["name"]]["arena_bytes"]
+        tflite = kib(tflm["models"][model["name"]]["tflite_bytes"])
         host = model["host"]
         rows.append(
             f"| `{model['name']}` | {kib(model['weight_bytes'])} + {kib(code)} "
             f"| {ram:,} B ({ram - m4['stack_bytes']:,} + {m4['stack_bytes']}) "
-            f"| {arena:,} B ({ram / arena:.0%}) | {m4['instructions_per_image'] / 1e6:.2f} M "
+            f"| {tflite}, {arena:,} B ({ram / arena:.0%}) "
+            f"| {m4['instructions_per_image'] / 1e6:.2f} M "
             f"| {host['accuracy']:.2%} (onnxruntime {host['onnxruntime_accuracy']:.2%}) |"
         )
     return rows
