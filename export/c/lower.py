@@ -98,6 +98,9 @@ class Lowering:
             self.values[node.output[0]] = outputs
         probabilities = self._output(self.values[contract.OUTPUT_NAME])
         model = Model(self.name, image, self.layers, probabilities, self.metadata)
+        sources = [layer.source.name for layer in self.layers]
+        if sources != [image.name] + [layer.output.name for layer in self.layers[:-1]]:
+            raise UnsupportedModel(f"{self.name}: only a chain of layers is supported (no branch)")
         if model.int8 and any(layer.output.dtype == "float32" for layer in self.layers[:-1]):
             raise UnsupportedModel(
                 f"{self.name}: float layers in a quantized model are not supported"

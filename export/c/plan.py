@@ -96,7 +96,8 @@ class Scheduler:
         self.heights = {layer.output.name: layer.output.shape[0] for layer in model.layers}
         self.heights[model.image.name] = model.image.shape[0]
         self.consumer = {layer.source.name: i for i, layer in enumerate(model.layers)}
-        self.next_row = {i: 0 for i in range(len(model.layers))}  # gather: next output row
+        # gather: the next output row to compute (other layers: 1 once they have run)
+        self.next_row = {i: 0 for i in range(len(model.layers))}
         self.added = {i: 0 for i in range(len(model.layers))}  # scatter: input rows taken
 
     def run(self) -> list[Step]:
