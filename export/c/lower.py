@@ -9,8 +9,10 @@ QLinearSoftmax). A bias Add and a Relu fold into the layer before them; Reshape 
 Anything else is refused with one line naming the node and its operator.
 """
 
+import inspect
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import onnx
@@ -94,8 +96,14 @@ class Lowering:
             handler = getattr(self, f"_{node.op_type}", None)
             if node.domain not in ("", "ai.onnx") or handler is None:
                 self.refuse("operator not supported by export-c")
-            outputs = handler(*[self.values.get(name) for name in node.input])
-            self.values[node.output[0]] = outputs
+            inputs = [self.values.get(name) if name else None for name in node.input]
+            if any(value is None for name, value in zip(node.input, inputs, strict=True) if name):
+                self.refuse("an input is neither a constant nor computed before it")
+            try:
+                inspect.signature(handler).bind(*inputs)
+            except TypeError:  # more or fewer inputs than the form supported here
+                self.refuse(f"{len(node.input)} inputs: not a supported form of {node.op_type}")
+            self.values[node.output[0]] = handler(*inputs)
         probabilities = self._output(self.values[contract.OUTPUT_NAME])
         model = Model(self.name, image, self.layers, probabilities, self.metadata)
         sources = [layer.source.name for layer in self.layers]
@@ -107,7 +115,7 @@ class Lowering:
             )
         return model
 
-    def refuse(self, problem: str) -> None:
+    def refuse(self, problem: str) -> NoReturn:
         raise UnsupportedModel(f"node '{self.node.name}' ({self.node.op_type}): {problem}")
 
     def _check_contract(self) -> Tensor:
