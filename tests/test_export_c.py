@@ -181,3 +181,16 @@ def test_the_c_compiled_for_the_host_gives_onnxruntimes_probabilities(name, cli,
     else:
         assert largest <= FLOAT_MAX_ABS_DIFF
         assert np.array_equal(ours.argmax(1), reference.argmax(1))
+
+
+@pytest.mark.parametrize("name", ["cnn", "cnn.int8"])
+def test_a_softmax_over_an_axis_of_one_value_is_refused(name, tmp_path):
+    """(1, 10, 1, 1) with axis 2: ten groups of one, each probability 1: not what the C's one
+    softmax over ten values computes."""
+    model = onnx.load(shipped(name))
+    softmax = next(node for node in model.graph.node if node.op_type == "Softmax")
+    softmax.attribute[0].i = 2
+    path = tmp_path / "axis-2.onnx"
+    onnx.save(model, path)
+    with pytest.raises(UnsupportedModel, match="axis that holds all 10 values"):
+        lower(path)

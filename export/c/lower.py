@@ -169,7 +169,12 @@ class Lowering:
         zero = zero_point.value if zero_point is not None else np.zeros((), np.uint8)
         if isinstance(source, Constant):
             axis = self.attribute("axis", 1)
-            value = dequantize(source.value, scale.value, zero, axis)
+            if scale.value.size != 1 and not (
+                -source.value.ndim <= axis < source.value.ndim
+                and scale.value.shape == (source.value.shape[axis],) == zero.shape
+            ):
+                self.refuse(f"per-axis scales that do not match axis {axis} of the weights")
+            value = dequantize(source.value, scale.value, zero, axis % max(source.value.ndim, 1))
             return Constant(value, source.value, scale.value, zero)
         if not isinstance(source, Value) or source.view != "raw" or source.tensor.dtype != "uint8":
             self.refuse("only uint8 tensors can be dequantized at run time")
@@ -222,9 +227,18 @@ class Lowering:
         top, left, bottom, right = self.attribute("pads", [0, 0, 0, 0])
         stride = tuple(self.attribute("strides", [1, 1]))
         out_channels, _, kernel_h, kernel_w = w.value.shape
+        if min(stride) < 1 or not all(
+            0 <= pad < kernel
+            for pad, kernel in zip(
+                (top, left, bottom, right), (kernel_h, kernel_w) * 2, strict=True
+            )
+        ):
+            self.refuse("strides must be >= 1 and pads between 0 and the kernel's size")
         height, width, _ = source.shape
         out_h = (height + top + bottom - kernel_h) // stride[0] + 1
         out_w = (width + left + right - kernel_w) // stride[1] + 1
+        if out_h < 1 or out_w < 1 or w.value.shape[1] != source.shape[2]:
+            self.refuse(f"weights {w.value.shape} do not fit an input of {source.shape} (HWC)")
         onnx_shape = (1, out_channels, out_h, out_w)
         layout = (0, 2, 3, 1)  # (O, I, kH, kW) -> (O, kH, kW, I), to match HWC inputs
         output = Tensor(self.output_name(), (out_h, out_w, out_channels), "float32")
@@ -273,8 +287,8 @@ class Lowering:
         if x.view == "float":
             self.refuse("a softmax of the image is not supported")
         axis = self.attribute("axis", -1) % len(x.onnx_shape)
-        if int(np.prod(x.onnx_shape[axis + 1 :])) != 1 or not in_onnx_order(x.onnx_shape):
-            self.refuse("only a softmax over the last (or only non-unit) axis is supported")
+        if x.onnx_shape[axis] != source.size:  # one group: every other dimension is 1
+            self.refuse(f"only a softmax over the axis that holds all {source.size} values")
         layer = Softmax(self.node.name, source, Tensor(self.output_name(), source.shape, "float32"))
         if x.view == "dequantized":
             layer.table = arith.softmax_table(source.scale, x.onnx_shape[axis])
