@@ -22,7 +22,7 @@ TFLM_VENV := .venv-tflm
 # The model card's four recipes: the two shipped ones and two more, each folder a training run.
 CARD_MODELS := build/model build/card/mlp-augment build/card/cnn build/model-cnn
 
-.PHONY: demo test check lint fuzz model model-card samples pictures readme docs bench \
+.PHONY: demo test system-packages check lint fuzz model model-card samples pictures readme docs bench \
 	bench-serve bench-scale bench-instructions runtime-check test-floors clean web \
 	web-screenshot bench-web wheelhouse test-aarch64 test-mcu mcu-tflm docs-mcu
 
@@ -38,9 +38,18 @@ demo: $(STAMP)
 	$(BIN)/mnist-edge predict --model artifacts/model.onnx samples/
 	$(BIN)/mnist-edge show data/mnist.npz --index 99 --model artifacts/model.onnx --output artifacts/show-mnist-99.png
 
-# The whole suite, as CI runs it (the browser tests need the page built).
-test: lint web
+# The whole suite, as CI runs it (the browser tests need the page built). First, in seconds:
+# the Debian packages it needs (installed when run as root, as CI does; else named).
+test: system-packages lint web
 	$(BIN)/python -m pytest
+
+system-packages:
+	$(call system_packages,test)
+
+# A stage's Debian packages: installed when run as root (as CI does), else checked (one line
+# naming what is missing and how to install it).
+system_packages = @if [ "$$(id -u)" = 0 ]; then bash .ci/system-packages --for $(1); \
+	else bash .ci/system-packages --check --for $(1); fi
 
 # The fast loop: lint, and every test that needs neither TensorFlow nor a subprocess (< 60 s).
 check: lint
@@ -172,6 +181,7 @@ bench-web: $(STAMP) $(WEB_STAMP)
 # images), with flash, RAM and instruction figures held to the targets (about 2 minutes).
 # Needs gcc, clang, gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm.
 test-mcu: $(STAMP)
+	$(call system_packages,mcu)
 	$(BIN)/python device/mcu/check.py --output build/mcu
 
 # TensorFlow Lite Micro's arena for the same models (device/mcu/tflm.json), measured by the
@@ -188,7 +198,7 @@ mcu-tflm: $(STAMP)
 docs-mcu: test-mcu
 	$(BIN)/python device/mcu/docs.py docs/mcu.md build/mcu/figures.json device/mcu/tflm.json
 
-# Regenerate the sample images from the MNIST test split.
+# Regenerate the sample images and the test slice `bench` ships (measure/) from MNIST.
 samples: $(STAMP)
 	$(BIN)/python tests/make_samples.py samples
 

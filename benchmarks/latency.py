@@ -116,7 +116,7 @@ def bound_call(predictor: Predictor, image: np.ndarray) -> Callable[[], object]:
     small = predictor._small
     small.run(image)  # binds this thread's buffers for one image and fills them
     binding = small._buffers(len(image)).binding
-    return lambda: small._session.run_with_iobinding(binding)
+    return lambda: small.session.run_with_iobinding(binding)
 
 
 def _session_run(session, predictor: Predictor) -> Callable[[np.ndarray], object]:

@@ -5,7 +5,7 @@ with parity proven) and metrics.json. Both files of each are measured on the sam
 parameters (from the model's metadata), file size, accuracy on the MNIST test split, on the
 wild set (tests/wild_digits.py: MNIST test digits re-drawn as users' pictures) and on the
 non-MNIST set (tests/other_digits.py: fonts and pen strokes), batch-1 latency and
-throughput at batch 1,024 (runtime/bench.py). Speed is measured REPEATS times, the models
+throughput at batch 1,024 (measure/bench.py). Speed is measured REPEATS times, the models
 interleaved, and the median kept; each ratio to the tutorial MLP is taken within a repeat.
 Then the issue's targets are checked against the figures.
 
@@ -25,8 +25,9 @@ import numpy as np
 from benchmarks.sections import write_section
 from mnist_edge.core.contract import META_ARCHITECTURE, META_TRAINING
 from mnist_edge.core.mnist import load_mnist
+from mnist_edge.measure.bench import latency_us, throughput
+from mnist_edge.measure.machine import machine
 from mnist_edge.runtime import Predictor
-from mnist_edge.runtime.bench import latency_us, machine, throughput
 from tests.other_digits import COUNT as OTHER_COUNT
 from tests.other_digits import other_digits
 from tests.wild_digits import COUNT as WILD_COUNT

@@ -24,7 +24,7 @@ from benchmarks.figures import (
 from benchmarks.latency import Timing
 from benchmarks.processes import MB
 from benchmarks.targets import batch_one_verdicts, verdicts
-from mnist_edge.runtime.bench import LATENCY_RUNS
+from mnist_edge.measure.bench import LATENCY_RUNS
 
 NOISY = 0.10  # figures whose repeats spread wider than ±10% are counted as noisy
 WIDEST = 8  # the noisiest figures listed by name
@@ -182,7 +182,7 @@ def _method(results: Results) -> str:
   pixels / 255 prepared beforehand; the ONNX models get uint8 pixels and scale inside the
   graph, so their time includes that conversion. onnxruntime, XNNPACK and OpenBLAS get one
   thread per core; TensorFlow keeps its default (also one per core).
-- Batch-1 latency: `mnist_edge.runtime.bench.latency_us` (warm-up, then up to
+- Batch-1 latency: `mnist_edge.measure.bench.latency_us` (warm-up, then up to
   {LATENCY_RUNS:,} calls on one image; engines slower than 200 µs a call get as many calls as
   fit in a second, at least 30). Throughput: `bench.throughput` over consecutive batches
   for at least 0.5 s.

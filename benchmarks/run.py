@@ -45,15 +45,15 @@ from benchmarks.report import Results, render, targets_table
 from benchmarks.sections import write_section
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.export.run import load_keras
-from mnist_edge.runtime.bench import (
+from mnist_edge.measure.bench import (
     BATCH_SIZES,
     FOLDER_FILES,
     LATENCY_RUNS,
     bench_folder,
     latency_us,
-    machine,
     throughput,
 )
+from mnist_edge.measure.machine import machine
 from mnist_edge.runtime.predictor import Predictor
 from mnist_edge.train.model import scale_pixels
 

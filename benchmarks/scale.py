@@ -50,8 +50,8 @@ from benchmarks.scale_report import (
 )
 from benchmarks.sections import write_section
 from mnist_edge.core.mnist import load_mnist
-from mnist_edge.runtime.bench import machine
-from mnist_edge.runtime.pipeline import predict_paths
+from mnist_edge.measure.machine import machine
+from mnist_edge.runtime.pipeline import PipelineOptions, predict_paths
 from mnist_edge.runtime.predictor import Predictor
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -110,8 +110,9 @@ def engines(predictor: Predictor) -> dict[str, Callable[[list[Path]], Iterable[o
 
     runs = {LOCAL: functools.partial(predict_paths, predictor)}
     for workers in WORKERS:
+        options = PipelineOptions(workers=workers)
         runs[engine_name(workers)] = functools.partial(
-            stream_predictions, predictor, workers=workers
+            stream_predictions, predictor, options=options
         )
     return runs
 
@@ -150,7 +151,7 @@ def machine_efficiency(sets: dict[str, Path]) -> Sample:
 def one_core_seconds(path: Path) -> float:
     """Seconds for the local engine to predict `path` on one decoding and one model thread."""
     predictor = Predictor(threads=1)
-    return timed(predict_paths(predictor, [path], workers=1))[RUN]
+    return timed(predict_paths(predictor, [path], PipelineOptions(workers=1)))[RUN]
 
 
 def driver_rates(folder: Path, predictor: Predictor) -> Sample:

@@ -25,7 +25,8 @@ from benchmarks.serve_load import Load, Request, http_request, run_load
 from benchmarks.serve_process import HOST, ServiceProcess, service
 from benchmarks.serve_report import Row, Soak, render, row_text
 from mnist_edge.core.mnist import load_mnist
-from mnist_edge.runtime.bench import latency_us, machine, throughput
+from mnist_edge.measure.bench import latency_us, throughput
+from mnist_edge.measure.machine import machine
 from mnist_edge.runtime.predictor import Predictor
 from mnist_edge.serve.settings import DEFAULT_MODEL_THREADS
 

@@ -4,93 +4,73 @@ cannot do (start, reach the cluster, run a task) is one line and exit 1."""
 
 import contextlib
 import os
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from mnist_edge.cli.console import EXIT_USAGE, fail
-from mnist_edge.cli.options import Format, open_predictor
-from mnist_edge.cli.predict import summarise, write_predictions
+from mnist_edge.cli.console import EXIT_USAGE, fail, note
+from mnist_edge.cli.options import open_predictor
+from mnist_edge.cli.results import Output, summarise, write_predictions
 from mnist_edge.core.text import one_line
 
 if TYPE_CHECKING:
-    from mnist_edge.runtime.predictor import Predictor
-    from mnist_edge.runtime.records import Prediction
-
-
-@dataclass(frozen=True)
-class RayJob:
-    inputs: list[Path]
-    recursive: bool
-    batch_size: int  # images per model call
-    workers: int | None  # actors; None: one per CPU of the cluster
-    threads: int  # onnxruntime threads (and CPUs) of each actor
-    address: str | None  # a running cluster; None: a local instance
-
-    @property
-    def cpus(self) -> int:
-        """CPUs the actors hold together."""
-        return (self.workers or 1) * self.threads
-
-    def stream(self, predictor: "Predictor") -> Generator["Prediction", None, None]:
-        from mnist_edge.scale.engine import stream_predictions
-
-        return stream_predictions(predictor, self.inputs, **self._settings())
-
-    def write(self, predictor: "Predictor", folder: Path, output_format: str, top_k: int):
-        from mnist_edge.scale.engine import write_shards
-
-        return write_shards(
-            predictor, self.inputs, folder, output_format, top_k, **self._settings()
-        )
-
-    def _settings(self) -> dict[str, object]:
-        names = ("recursive", "batch_size", "workers", "threads")
-        return {name: getattr(self, name) for name in names}
+    from mnist_edge.runtime.pipeline import PipelineOptions
 
 
 def predict_on_ray(
-    model: Path | None,
-    job: RayJob,
-    output_format: Format,
-    top_k: int,
-    output_dir: Path | None,
-    quiet: bool,
+    model: str | None,
+    inputs: list[Path],
+    options: "PipelineOptions",
+    output: Output,
+    address: str | None,
 ) -> None:
-    from mnist_edge.scale import cluster
+    """`inputs` predicted on Ray: a local instance, or the cluster at `address`. Each actor
+    holds `options.workers` (default: one per CPU) and `options.threads` onnxruntime
+    threads (default 1)."""
+    from mnist_edge.core.extras import MissingExtra
+    from mnist_edge.scale import cluster, reach
+    from mnist_edge.scale.engine import stream_predictions, write_shards
 
     try:
         cluster.require_ray()
-        if job.address is not None:
-            cluster.probe(job.address)
+        if address is not None:
+            reach.probe(address)
     except ValueError as error:
         fail(f"--ray-address: {error}", EXIT_USAGE)
-    except (cluster.RayMissing, ConnectionError) as error:
+    except (MissingExtra, ConnectionError) as error:
         fail(str(error))
-    predictor = open_predictor(model, job.threads)
-    local_cpus = max(os.cpu_count() or 1, job.cpus)  # a local instance fits the actors asked for
-    with ray_failures(), cluster.ray_session(job.address, local_cpus):
-        check_cpus(job, cluster.cluster_cpus())
-        if output_dir is None:
-            predictions = job.stream(predictor)
-            try:
-                write_predictions(
-                    predictions, job.inputs, job.recursive, output_format, top_k, quiet
-                )
-            finally:
-                predictions.close()  # Ray Data's iterator ends while Ray is up (also on exit)
-        else:
-            summarise(*job.write(predictor, output_dir, output_format.value, top_k))
+    options = replace(options, threads=options.threads or 1)
+    predictor = open_predictor(model, options.threads)
+    local_cpus = max(os.cpu_count() or 1, _cpus(options))  # a local instance fits the actors
+    note(
+        f"connecting to the Ray cluster at {address}" if address else "starting Ray (a few seconds)"
+    )
+    with ray_failures(), cluster.ray_session(address, local_cpus):
+        check_cpus(options, cluster.cluster_cpus())
+        if output.folder is not None:
+            format_, top_k = output.format.value, output.top_k
+            summarise(*write_shards(predictor, inputs, output.folder, format_, top_k, options))
+            return
+        predictions = stream_predictions(predictor, inputs, options)
+        try:
+            write_predictions(predictions, output, inputs, options.recursive)
+        finally:
+            predictions.close()  # Ray Data's iterator ends while Ray is up (also on exit)
 
 
-def check_cpus(job: RayJob, cpus: int) -> None:
+def check_cpus(options: "PipelineOptions", cpus: int) -> None:
     """Exit 2 when the cluster has fewer CPUs than the actors would hold (they would wait)."""
-    if job.cpus > cpus:
-        needs = f"{job.workers} workers of {job.threads} threads need {job.cpus} CPUs"
+    if _cpus(options) > cpus:
+        needs = f"{options.workers} workers of {options.threads} threads need {_cpus(options)} CPUs"
         fail(f"{needs}; the cluster has {cpus}", EXIT_USAGE)
+
+
+def _cpus(options: "PipelineOptions") -> int:
+    """CPUs the actors hold together."""
+    return (options.workers or 1) * (options.threads or 1)
 
 
 @contextlib.contextmanager

@@ -14,9 +14,8 @@ from typing import NoReturn
 
 import typer
 
-from mnist_edge.core.text import printable
+from mnist_edge.core.text import PROGRAM, printable
 
-PROGRAM = "mnist-edge"
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_WRITE = 3
@@ -28,6 +27,23 @@ def warn(message: str) -> None:
     with contextlib.suppress(OSError):  # a closed stdout is handled where results are written
         sys.stdout.flush()
     print(f"{PROGRAM}: {printable(message)}", file=sys.stderr, flush=True)
+
+
+def note(message: str) -> None:
+    """What a command is doing while it takes seconds: on stderr when it is a terminal (a
+    person waiting), never in logs or pipes."""
+    if sys.stderr.isatty():
+        warn(message)
+
+
+def require(extra: str, needed_by: str) -> None:
+    """One line and exit 1 unless `extra` is installed (the line says how to install it)."""
+    from mnist_edge.core.extras import MissingExtra, require_extra
+
+    try:
+        require_extra(extra, needed_by)
+    except MissingExtra as error:
+        fail(str(error))
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from mnist_edge.cli.console import EXIT_FAILED, EXIT_USAGE, fail, warn, writing_results
+from mnist_edge.cli.console import EXIT_FAILED, EXIT_USAGE, fail, warn
 from mnist_edge.cli.options import (
     BatchOption,
     ModelOption,
@@ -43,10 +43,10 @@ def evaluate(
     quiet: QuietOption = False,
 ) -> None:
     """Accuracy of a model on a labelled set, with per-digit precision and recall."""
-    from mnist_edge.runtime.evaluate import as_table
+    from mnist_edge.cli.render import evaluation_table, print_report
     from mnist_edge.runtime.evaluate import evaluate as tally
-    from mnist_edge.runtime.pipeline import decoded, predicted
-    from mnist_edge.runtime.records import dumps, has_error
+    from mnist_edge.runtime.pipeline import PipelineOptions, predict_sources
+    from mnist_edge.runtime.records import has_error
     from mnist_edge.runtime.sources import labelled
 
     if not data.exists():
@@ -55,13 +55,13 @@ def evaluate(
         fail(f"--plot {plot}: not a folder (it names an existing file)", EXIT_USAGE)
     predictor = open_predictor(model, threads)
     progress = Progress(enabled=False if quiet else None)
-    items = decoded(labelled(data, labels), lookahead=2 * batch_size)
-    predictions = progress.track(predicted(predictor, items, batch_size), has_error)
+    options = PipelineOptions(batch_size=batch_size, threads=threads)
+    predictions = predict_sources(predictor, labelled(data, labels), options)
+    predictions = progress.track(predictions, has_error)
     result = tally(predictions, on_error=lambda p: warn(f"{p.source}: {p.error}"))
     if result.n == 0:
         fail(f"{data}: no labelled images to evaluate")
-    with writing_results():
-        print(dumps(result.as_dict(), indent=2) if output_format == "json" else as_table(result))
+    print_report(result.as_dict(), output_format, lambda: evaluation_table(result))
     if plot is not None:
         from mnist_edge.pictures.evaluation import confusion_picture, mistakes_picture
 

@@ -6,7 +6,8 @@ from typing import Annotated
 import typer
 
 from mnist_edge.cli.console import fail
-from mnist_edge.cli.train import DATA_HELP, require_train_extra
+from mnist_edge.cli.options import MnistOption
+from mnist_edge.cli.train import require_train_extra
 from mnist_edge.core.contract import OPSET
 from mnist_edge.core.errors import DataError, ModelError
 
@@ -22,7 +23,7 @@ def export(
         bool, typer.Option("--int8", help="Also write an int8 model (<name>.int8.onnx).")
     ] = False,
     opset: Annotated[int, typer.Option(min=17, help="ONNX opset to target.")] = OPSET,
-    data: Annotated[Path | None, typer.Option(help=DATA_HELP)] = None,
+    data: MnistOption = None,
 ) -> None:
     """Export a Keras model to ONNX and prove parity with Keras on the 10,000 test images."""
     require_train_extra("export")

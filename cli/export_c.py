@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mnist_edge.cli.console import EXIT_USAGE, fail
-from mnist_edge.cli.train import require_extra
+from mnist_edge.cli.console import EXIT_USAGE, fail, require
 from mnist_edge.runtime import catalog  # names only: no NumPy, no onnxruntime
 
 
@@ -27,7 +26,7 @@ def export_c(
     """Generate dependency-free C99 (mnist_model.h, mnist_model.c) from an ONNX model, for a
     microcontroller: no malloc, no libm, one static arena, weights in flash; int8 models run
     on integers only and give onnxruntime's answers bit for bit."""
-    require_extra("export-c", "mcu", ("onnx",))
+    require("mcu", "'export-c'")
     from mnist_edge.core.errors import ModelError
     from mnist_edge.export.c.generate import generate
 

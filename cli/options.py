@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mnist_edge.cli.console import EXIT_USAGE, fail
+from mnist_edge.core.limits import MAX_BATCH
 from mnist_edge.runtime import catalog  # names only: no NumPy, no onnxruntime
 
 if TYPE_CHECKING:
@@ -44,8 +45,18 @@ ThreadsOption = Annotated[
         min=1, help="onnxruntime threads for large batches (one image: one). Default: one per core."
     ),
 ]
-BatchOption = Annotated[int, typer.Option(min=1, help="Images per model call.")]
+BatchOption = Annotated[
+    int, typer.Option(min=1, max=MAX_BATCH, help=f"Images per model call (at most {MAX_BATCH:,}).")
+]
 ReportFormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")]
+MnistOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="MNIST as an npz file or a folder of the four IDX files (raw or .gz). "
+        "Default: data/mnist.npz, then ~/.keras/datasets/mnist.npz.",
+        show_default=False,
+    ),
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress line on a terminal's stderr.")
 ]

@@ -1,13 +1,11 @@
 """`mnist-edge predict`: every input named, a record each, written as it comes."""
 
-import sys
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from mnist_edge.cli.console import EXIT_FAILED, EXIT_USAGE, fail, warn, writing_results
+from mnist_edge.cli.console import EXIT_USAGE, fail
 from mnist_edge.cli.options import (
     BatchOption,
     Engine,
@@ -17,10 +15,8 @@ from mnist_edge.cli.options import (
     ThreadsOption,
     open_predictor,
 )
-from mnist_edge.cli.progress import Progress
-
-if TYPE_CHECKING:
-    from mnist_edge.runtime.records import Prediction
+from mnist_edge.cli.results import Output, write_predictions
+from mnist_edge.core.limits import MAX_WORKERS
 
 InputsArgument = Annotated[
     list[Path],
@@ -57,6 +53,7 @@ def predict(
         int | None,
         typer.Option(
             min=1,
+            max=MAX_WORKERS,
             help="Image decoding threads. Default: 1 for small images (<= 100x100, where more "
             "only contend for Python's lock), else one per core up to 4. With --engine ray: "
             "Ray actors, default one per CPU of the cluster.",
@@ -76,17 +73,17 @@ def predict(
     quiet: QuietOption = False,
 ) -> None:
     """Predict the digit in every input. Exit 0: all predicted; 1: some failed; 2: usage."""
+    from mnist_edge.runtime.pipeline import PipelineOptions, predict_paths
+
     output_format = check_output(output_format, engine, output_dir, ray_address)
+    output = Output(output_format, top_k, quiet, output_dir)
+    options = PipelineOptions(recursive, batch_size, workers, threads)
     if engine is Engine.ray:
-        from mnist_edge.cli.cluster import RayJob, predict_on_ray
+        from mnist_edge.cli.cluster import predict_on_ray
 
-        job = RayJob(inputs, recursive, batch_size, workers, threads or 1, ray_address)
-        return predict_on_ray(model, job, output_format, top_k, output_dir, quiet)
-    from mnist_edge.runtime.pipeline import predict_paths
-
+        return predict_on_ray(model, inputs, options, output, ray_address)
     predictor = open_predictor(model, threads)
-    predictions = predict_paths(predictor, inputs, recursive, batch_size, workers)
-    write_predictions(predictions, inputs, recursive, output_format, top_k, quiet)
+    write_predictions(predict_paths(predictor, inputs, options), output, inputs, recursive)
 
 
 def check_output(
@@ -100,48 +97,3 @@ def check_output(
     if output_dir is not None and output_format is Format.table:
         fail("--output-dir writes jsonl, csv or parquet", EXIT_USAGE)
     return output_format or (Format.table if output_dir is None else Format.jsonl)
-
-
-def write_predictions(
-    predictions: Iterable["Prediction"],
-    inputs: list[Path],
-    recursive: bool,
-    output_format: Format,
-    top_k: int,
-    quiet: bool,
-) -> None:
-    """Each prediction to stdout as it comes (failures also on stderr), then the summary."""
-    from mnist_edge.runtime.records import has_error
-    from mnist_edge.runtime.report import make_writer
-
-    progress = Progress(enabled=False if quiet else None)
-    progress.count_in_background(lambda: count_inputs(inputs, recursive))
-    with writing_results():
-        writer = make_writer(output_format.value, sys.stdout, top_k)
-        for prediction in progress.track(predictions, has_error):
-            writer.write(prediction)
-            if prediction.error is not None and output_format != Format.table:
-                progress.clear()
-                warn(f"{prediction.source}: {prediction.error}")  # the table has its own rows
-    summarise(progress.done, progress.failed)
-
-
-def count_inputs(paths: list[Path], recursive: bool) -> int | None:
-    """How many inputs `paths` name, when that is known without reading them (None when an
-    array file is among them: its images are counted only as it is read)."""
-    from mnist_edge.runtime.sources import ArrayFile, expand
-
-    total = 0
-    for source in expand(paths, recursive):
-        if isinstance(source, ArrayFile):
-            return None
-        total += 1
-    return total
-
-
-def summarise(total: int, failed: int) -> None:
-    if total == 0:
-        fail("no inputs found (name image files, folders, .npy/.npz or IDX files)")
-    warn(f"{total - failed} of {total} inputs predicted" + (f", {failed} failed" if failed else ""))
-    if failed:
-        raise typer.Exit(EXIT_FAILED)

@@ -1,31 +1,18 @@
 """`mnist-edge serve`: the model kept loaded behind an HTTP service. Importing this module
 is cheap: Starlette and uvicorn load inside the command."""
 
-import importlib.util
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mnist_edge.cli.console import fail
+from mnist_edge.cli.console import fail, require
 from mnist_edge.cli.options import ModelOption, open_predictor
 from mnist_edge.serve import settings as defaults  # plain Python: no extra needed for this
 
 if TYPE_CHECKING:
     from mnist_edge.runtime.predictor import Predictor
-
-SERVE_PACKAGES = ("starlette", "uvicorn", "prometheus_client", "python_multipart")
-
-
-def require_serve_extra() -> None:
-    """Exit with one line when the `serve` extra is not installed."""
-    missing = [name for name in SERVE_PACKAGES if importlib.util.find_spec(name) is None]
-    if missing:
-        fail(
-            f"'serve' needs the serve extra ({', '.join(missing)} not installed): "
-            "pip install 'mnist-edge[serve]'"
-        )
 
 
 def serve(
@@ -69,8 +56,8 @@ def serve(
         typer.Option(
             file_okay=False,
             exists=True,
-            help="Folder served at / (the browser page). Default: web/dist of a source "
-            "checkout, when it has been built.",
+            help="Folder served at / (the browser page). Default: web/dist of the source "
+            "checkout mnist-edge runs from or was installed from, once `make web` built it.",
             show_default=False,
         ),
     ] = None,
@@ -78,7 +65,7 @@ def serve(
 ) -> None:
     """Serve the model over HTTP: the Open Inference Protocol (KServe v2, Triton) and image
     uploads, with dynamic batching. Stops cleanly on SIGTERM or Ctrl-C."""
-    require_serve_extra()
+    require("serve", "'serve'")
     from mnist_edge.serve.app import create_app
     from mnist_edge.serve.run import listen, serve_on
 
@@ -106,8 +93,12 @@ def serve(
 
 def describe(predictor: "Predictor", settings: defaults.Settings) -> str:
     """What the start-up line says is served."""
-    page = f", page {settings.static}" if settings.static else ""
+    page = (
+        f"the page from {settings.static}"
+        if settings.static
+        else "no page (`make web` in the checkout builds it; or --static DIR)"
+    )
     return (
         f"{predictor.model_path.name} (max batch {settings.max_batch}, max delay "
-        f"{settings.max_delay_ms:g} ms, {settings.decode_workers} decoding threads{page})"
+        f"{settings.max_delay_ms:g} ms, {settings.decode_workers} decoding threads), {page}"
     )

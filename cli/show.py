@@ -1,5 +1,6 @@
 """`mnist-edge show`: the tutorial's closing plot, for any input."""
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,7 @@ def show(
     ] = None,
     model: ModelOption = None,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
@@ -34,26 +35,35 @@ def show(
 ) -> None:
     """Draw an input as given, the 28x28 image the model sees, and the ten probabilities."""
     from mnist_edge.core.errors import InputError
-    from mnist_edge.pictures.show import default_output, load_input, render
+    from mnist_edge.pictures.show import default_output, out_of_range, render, show_source, shown
+    from mnist_edge.runtime.pipeline import predict_sources
 
     path = output_path(output, default_output(input_path, index))
     predictor = open_predictor(model)
     try:
-        shown = load_input(input_path, index)
+        source = show_source(input_path, index)
     except InputError as error:
         fail(f"{input_path}: {error}")
-    picture, _ = render(shown, predictor.predict_uint8(shown.model_input[None])[0])
+    predictions = list(predict_sources(predictor, [source]))  # one, or none past the end
+    if not predictions:
+        fail(f"{input_path}: {out_of_range(source)}")
+    prediction = predictions[0]
+    if prediction.error is not None:
+        fail(f"{prediction.source}: {prediction.error}")
+    picture, _ = render(shown(prediction, source), prediction.probabilities)
     save_picture(picture, path)
     with writing_results():
         print(path)
 
 
-def output_path(output: Path | None, default: Path) -> Path:
-    """--output as given, inside it when it is a folder; a usage error unless it is a PNG."""
+def output_path(output: str | None, default: Path) -> Path:
+    """--output as given; inside it when it is a folder, or ends with a slash (a folder to
+    make); a usage error unless it is a PNG."""
     if output is None:
         return default
-    if output.is_dir():
-        return output / default.name
-    if output.suffix.lower() != ".png":
+    path = Path(output)
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        return path / default.name
+    if path.suffix.lower() != ".png":
         fail(f"--output {output}: pictures are written as PNG; name a .png file", EXIT_USAGE)
-    return output
+    return path

@@ -1,6 +1,5 @@
 """`mnist-edge train`. Importing this module is cheap: TensorFlow loads inside the command."""
 
-import importlib.util
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -8,18 +7,14 @@ from typing import Annotated
 
 import typer
 
-from mnist_edge.cli.console import fail
+from mnist_edge.cli.console import fail, require
+from mnist_edge.cli.options import MnistOption
 from mnist_edge.core.errors import DataError
 from mnist_edge.train.config import OPTIMIZERS, CnnConfig, TrainConfig, recipe
 
 MLP, CNN = TrainConfig(), CnnConfig()
 Architecture = StrEnum("Architecture", {arch: arch for arch in (MLP.arch, CNN.arch)})
 DEFAULT_ARCH = Architecture(MLP.arch)
-TRAIN_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx")
-DATA_HELP = (
-    "MNIST as an npz file or a folder of the four IDX files (raw or .gz). "
-    "Default: data/mnist.npz, then ~/.keras/datasets/mnist.npz."
-)
 
 
 def default_help(text: str, field: str) -> str:
@@ -28,19 +23,9 @@ def default_help(text: str, field: str) -> str:
     return f"{text}. {defaults}" if text else defaults
 
 
-def require_extra(command: str, extra: str, packages: tuple[str, ...]) -> None:
-    """Exit with one line when a package of the extra `command` needs is not installed."""
-    missing = [name for name in packages if importlib.util.find_spec(name) is None]
-    if missing:
-        fail(
-            f"'{command}' needs the {extra} extra ({', '.join(missing)} not installed): "
-            f"pip install 'mnist-edge[{extra}]'"
-        )
-
-
 def require_train_extra(command: str) -> None:
     """Exit with one line when the `train` extra (TensorFlow, tf2onnx, onnx) is not installed."""
-    require_extra(command, "train", TRAIN_PACKAGES)
+    require("train", f"'{command}'")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
 
 
@@ -83,7 +68,7 @@ def train(
             "elastic), as real digits differ from MNIST.",
         ),
     ] = False,
-    data: Annotated[Path | None, typer.Option(help=DATA_HELP)] = None,
+    data: MnistOption = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Artifacts folder.")] = Path(
         "artifacts"
     ),

@@ -5,6 +5,7 @@ The exporter writes models that follow it; the runtime refuses models that do no
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 IMAGE_SIZE = 28  # MNIST images are 28x28
 NUM_CLASSES = 10
@@ -58,9 +59,9 @@ JSON_KEYS = (
 )
 
 
-def decode_metadata(raw: dict[str, str]) -> dict[str, object]:
+def decode_metadata(raw: dict[str, str]) -> dict[str, Any]:
     """Metadata as written by the exporter, with JSON values parsed (unparsable ones kept raw)."""
-    decoded: dict[str, object] = {}
+    decoded: dict[str, Any] = {}
     for key, value in raw.items():
         if key in JSON_KEYS:
             try:

@@ -8,6 +8,8 @@ and terminal escape sequences. Every name and message the tool prints goes throu
 import os
 import unicodedata
 
+PROGRAM = "mnist-edge"  # how every line the tool writes on stderr begins
+
 
 def printable(text: str) -> str:
     """`text` with undecodable bytes shown as \\xff and control characters as escapes."""

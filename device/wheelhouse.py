@@ -152,6 +152,7 @@ def build(platform: str, version: str, extras: list[str], output: Path) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     try:
+        say(f"building the wheel, then fetching what it needs for {platform}, Python {version}")
         wheel = build_own_wheel(folder)
         download(folder, wheel, platform, version, extras)
         refuse_training_packages(folder)
@@ -162,6 +163,11 @@ def build(platform: str, version: str, extras: list[str], output: Path) -> Path:
         shutil.rmtree(folder, ignore_errors=True)  # never half a bundle
         raise
     return folder
+
+
+def say(line: str) -> None:
+    """What is under way, on stderr (the last line, the bundle, goes to stdout)."""
+    print(f"wheelhouse: {line}", file=sys.stderr, flush=True)
 
 
 def measure(folder: Path) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """`mnist-edge show`: one input as given, what the model sees, and the ten probabilities."""
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -8,7 +9,6 @@ import numpy as np
 
 from mnist_edge.core.contract import IMAGE_SIZE, NUM_CLASSES
 from mnist_edge.core.errors import InputError
-from mnist_edge.core.text import printable
 from mnist_edge.pictures.drawing import (
     BACKGROUND,
     BAR,
@@ -27,8 +27,10 @@ from mnist_edge.pictures.drawing import (
     enlarged,
     fitted,
 )
-from mnist_edge.runtime.decode import array_items, read_image
-from mnist_edge.runtime.sources import ArrayFile, Failed, LabelsBeside, classify, read_array_file
+from mnist_edge.runtime.array_inputs import read_array_file
+from mnist_edge.runtime.images import open_image
+from mnist_edge.runtime.records import Prediction
+from mnist_edge.runtime.sources import ArrayFile, ImageFile, Source, expand
 
 if TYPE_CHECKING:
     from PIL import ImageDraw
@@ -64,27 +66,40 @@ class ShowLayout:
     bars: tuple[Box, ...]  # one per digit 0-9, the full height a probability of 1 would take
 
 
-def load_input(path: Path, index: int | None = None) -> Shown:
-    """The input at `path` (image `index` of an array file), decoded exactly as `predict`
-    decodes it, with its label from the file or a labels.csv beside it. InputError."""
+def show_source(path: Path, index: int | None = None) -> Source:
+    """The one input `show` draws, as the pipeline's source: an image file (with its label
+    from a labels.csv beside it), or image `index` (default 0) of an array file.
+    InputError for a folder, or --index on an image file."""
+    if os.path.isdir(path):
+        raise InputError("is a folder; show draws one input: name an image or array file")
+    source = next(expand([path], labelled=True))
+    if isinstance(source, ArrayFile):
+        position = index or 0
+        return replace(source, start=position, stop=position + 1)
+    if index is not None and isinstance(source, ImageFile):
+        raise InputError("--index applies to array files (.npy, .npz, IDX) only")
+    return source
+
+
+def shown(prediction: Prediction, source: Source) -> Shown:
+    """A predicted input ready to be drawn; an image file is opened again to be shown as
+    given (it decoded once already, within the same limits)."""
     from PIL import Image
 
-    source = classify(path, LabelsBeside(wanted=True))
-    if isinstance(source, Failed):
-        raise InputError(source.error)
-    if isinstance(source, ArrayFile):
-        position = 0 if index is None else index
-        item = next(array_items(source, position, position + 1), None)
-        if item is None:
-            count = read_array_file(source).count
-            raise InputError(f"--index {position} is out of range: the file holds {count:,}")
-        if item.error is not None:
-            raise InputError(item.error)
-        return Shown(item.source, Image.fromarray(item.image), item.image, item.label)
-    if index is not None:
-        raise InputError("--index applies to array files (.npy, .npz, IDX) only")
-    picture, model_input = read_image(source.path)
-    return Shown(printable(str(path)), picture, model_input, source.label)
+    if isinstance(source, ImageFile):
+        original = open_image(source.path)
+    else:
+        original = Image.fromarray(prediction.image)
+    return Shown(prediction.source, original, prediction.image, prediction.label)
+
+
+def out_of_range(source: ArrayFile) -> str:
+    """Why an array file that could be read gave no image at --index."""
+    try:
+        count = read_array_file(source).count
+    except InputError as error:
+        return str(error)
+    return f"--index {source.start} is out of range: the file holds {count:,}"
 
 
 def render(shown: Shown, probabilities: np.ndarray) -> tuple["Image", ShowLayout]:

@@ -51,7 +51,7 @@ def image_problems(batch: np.ndarray) -> list[str | None]:
         range_problem = f"{batch.dtype} values outside 0-255"
     return [
         "contains NaN or infinite values" if bad else range_problem if outside else None
-        for bad, outside in zip(not_finite, out_of_range, strict=True)
+        for bad, outside in zip(np.asarray(not_finite), np.asarray(out_of_range), strict=True)
     ]
 
 

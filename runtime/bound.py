@@ -29,7 +29,7 @@ class BoundSession:
     """`run(batch)`: the session on a uint8 (N, 28, 28) batch, through per-thread buffers."""
 
     def __init__(self, session, input_name: str, output_name: str) -> None:
-        self._session = session
+        self.session = session
         self._input_name = input_name
         self._output_name = output_name
         self._local = threading.local()  # .by_size: {N: _Buffers} of the calling thread
@@ -38,7 +38,7 @@ class BoundSession:
         """float32 probabilities (N, 10), a new array the caller owns."""
         buffers = self._buffers(len(batch))
         np.copyto(buffers.images, batch)
-        self._session.run_with_iobinding(buffers.binding)
+        self.session.run_with_iobinding(buffers.binding)
         return buffers.probabilities.copy()
 
     def _buffers(self, size: int) -> _Buffers:
@@ -53,7 +53,7 @@ class BoundSession:
     def _bind(self, size: int) -> _Buffers:
         images = np.zeros((size, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
         probabilities = np.zeros((size, NUM_CLASSES), np.float32)
-        binding = self._session.io_binding()
+        binding = self.session.io_binding()
         binding.bind_input(self._input_name, "cpu", 0, np.uint8, images.shape, images.ctypes.data)
         binding.bind_output(
             self._output_name,

@@ -30,11 +30,13 @@ class Evaluation:
         return float(np.trace(self.confusion) / self.n) if self.n else 0.0
 
     def precision(self) -> np.ndarray:
-        """Per digit: of the images predicted as it, the fraction that are it."""
+        """Per digit: of the images predicted as it, the fraction that are it (NaN, undefined,
+        when none was)."""
         return _ratio(np.diag(self.confusion), self.confusion.sum(axis=0))
 
     def recall(self) -> np.ndarray:
-        """Per digit: of the images that are it, the fraction predicted as it."""
+        """Per digit: of the images that are it, the fraction predicted as it (NaN, undefined,
+        when the set has none)."""
         return _ratio(np.diag(self.confusion), self.confusion.sum(axis=1))
 
     def as_dict(self) -> dict[str, object]:
@@ -44,8 +46,8 @@ class Evaluation:
             "failed": self.failed,
             "unlabelled": self.unlabelled,
             "confusion": self.confusion.tolist(),
-            "precision": [round(float(v), 6) for v in self.precision()],
-            "recall": [round(float(v), 6) for v in self.recall()],
+            "precision": _rounded(self.precision()),
+            "recall": _rounded(self.recall()),
         }
 
 
@@ -69,7 +71,7 @@ def evaluate(
         digit = prediction.digit
         result.confusion[prediction.label, digit] += 1
         if digit != prediction.label:
-            entry = (float(prediction.probabilities[digit]), -order, prediction)
+            entry = (prediction.probability, -order, prediction)
             if len(heap) < keep:
                 heapq.heappush(heap, entry)
             elif keep:
@@ -78,26 +80,11 @@ def evaluate(
     return result
 
 
-def as_table(evaluation: Evaluation) -> str:
-    """Accuracy, then precision and recall per digit."""
-    lines = [
-        f"accuracy {evaluation.accuracy:.2%} on {evaluation.n:,} labelled images"
-        + (f" ({evaluation.failed} failed)" if evaluation.failed else "")
-        + (
-            f" ({evaluation.unlabelled} without a label, not counted)"
-            if evaluation.unlabelled
-            else ""
-        ),
-        f"{'digit':>5}  {'images':>7}  {'precision':>9}  {'recall':>7}",
-    ]
-    support = evaluation.confusion.sum(axis=1)
-    for digit, (precision, recall) in enumerate(
-        zip(evaluation.precision(), evaluation.recall(), strict=True)
-    ):
-        lines.append(f"{digit:>5}  {support[digit]:>7,}  {precision:>9.2%}  {recall:>7.2%}")
-    return "\n".join(lines)
-
-
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, numerator / np.maximum(denominator, 1), 0.0)
+        return np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
+
+
+def _rounded(values: np.ndarray) -> list[float | None]:
+    """JSON-able: six decimals, None where undefined."""
+    return [None if np.isnan(value) else round(float(value), 6) for value in values]

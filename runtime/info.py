@@ -1,8 +1,10 @@
-"""What a model file says about itself: contract, labels, training metrics, versions."""
+"""What model files say about themselves: one model's contract, labels, training metrics,
+optimisation passes and versions; the shipped models side by side."""
 
 import hashlib
 
 from mnist_edge.core import contract
+from mnist_edge.runtime import catalog
 from mnist_edge.runtime.predictor import Predictor
 
 
@@ -31,20 +33,33 @@ def describe(predictor: Predictor) -> dict[str, object]:
         "preprocessing": meta.get(contract.META_PREPROCESSING),
         "training": meta.get(contract.META_TRAINING),
         "quantization": meta.get(contract.META_QUANTIZATION),
+        "optimisations": meta.get(contract.META_OPTIMISATIONS),
         "source_sha256": meta.get(contract.META_SOURCE_SHA256),
         "versions": meta.get(contract.META_VERSIONS),
     }
 
 
-def as_text(details: dict[str, object]) -> str:
-    """Readable `key: value` lines; nested dicts indented."""
-    lines = []
-    for key, value in details.items():
-        if isinstance(value, dict):
-            lines.append(f"{key}:")
-            lines += [f"  {name}: {item}" for name, item in value.items()]
-        elif isinstance(value, list):
-            lines.append(f"{key}: {', '.join(str(item) for item in value)}")
-        else:
-            lines.append(f"{key}: {'-' if value is None else value}")
-    return "\n".join(lines)
+def shipped_models() -> list[dict[str, object]]:
+    """Each shipped model as its metadata describes it: name, file, size, network, parameters,
+    MNIST test accuracy (the int8 model's own, measured at export) and how it was trained."""
+    rows = []
+    for name in catalog.names():
+        predictor = Predictor(catalog.shipped_path(name))
+        network = predictor.metadata.get(contract.META_ARCHITECTURE) or {}
+        training = predictor.metadata.get(contract.META_TRAINING) or {}
+        quantization = predictor.metadata.get(contract.META_QUANTIZATION) or {}
+        rows.append(
+            {
+                "name": name,
+                "default": name == catalog.DEFAULT,
+                "path": str(predictor.model_path),
+                "bytes": len(predictor.model_bytes),
+                "layers": network.get("layers"),
+                "parameters": network.get("parameters"),
+                "test_accuracy": quantization.get("test_accuracy", training.get("test_accuracy")),
+                "augmented": training.get("augment"),
+                "epochs": training.get("epochs"),
+                "seed": training.get("seed"),
+            }
+        )
+    return rows

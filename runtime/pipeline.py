@@ -1,85 +1,120 @@
-"""Streaming prediction: decode in a thread pool, infer in batches, yield results in order.
+"""The one path from an input to a prediction: expand -> decode -> model -> record.
 
-Memory stays bounded whatever the number of inputs: at most a few batches of decoded
-images are alive at once, and each result is handed on as soon as its batch is done.
+Every front end goes through it: `predict`, `evaluate` and `show` with the files named on the
+command line, the service with uploaded bytes, the Ray engine's workers with rows of a
+dataset. They differ only in how inputs arrive and where the predictions go.
+
+- expand: runtime/sources.py names the inputs (image files, array files, failures).
+- decode: `decoded` turns sources into items, in input order, with the limits and one-line
+  errors of runtime/decode.py and runtime/array_inputs.py; image files are decoded ahead of
+  the model in a pool of threads.
+- model: `predicted` runs the model once per batch (the Predictor chunks and checks the
+  output's shape) and checks every row (`row_problems`); a model that fails costs its batch
+  an error record each, never the run.
+- record: runtime/records.py, one function for every output format.
+
+Memory stays bounded whatever the number of inputs: at most a few batches of decoded images
+are alive at once, and each prediction is handed on as soon as its batch is done.
 """
 
-import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mnist_edge.runtime.decode import array_items, decode_image
+from mnist_edge.core.errors import ModelError
+from mnist_edge.core.limits import MAX_BATCH, MAX_WORKERS, default_decode_threads
+from mnist_edge.runtime.decode import decode_image, source_items
 from mnist_edge.runtime.images import pixel_count
-from mnist_edge.runtime.predictor import Predictor
+from mnist_edge.runtime.predictor import Predictor, row_problems
 from mnist_edge.runtime.records import Item, Prediction
-from mnist_edge.runtime.sources import ArrayFile, Failed, ImageFile, Source, expand
+from mnist_edge.runtime.sources import ImageFile, Source, expand
 
 DEFAULT_BATCH = 256
+LOOKAHEAD = 2  # batches decoded ahead of the model
 GROUP = 16  # image files decoded per thread-pool task
 SMALL_IMAGE = 100 * 100  # pixels: up to this, one decoding thread is fastest
-MAX_WORKERS = 4  # decoding threads at most, by default
-NOT_FINITE = "the model gave non-finite probabilities (NaN or infinity)"
 
 
-def decode_images(sources: list[ImageFile]) -> list[Item]:
-    return [decode_image(source) for source in sources]
+@dataclass(frozen=True)
+class PipelineOptions:
+    """How a run goes; the command line maps its options onto this."""
+
+    recursive: bool = False  # folders: also their sub-folders
+    batch_size: int = DEFAULT_BATCH  # images per model call
+    workers: int | None = None  # decoding threads (Ray: actors); None: decode_threads()
+    threads: int | None = None  # onnxruntime threads for large batches; None: one per core
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size must be 1 to {MAX_BATCH:,}")
+        if self.workers is not None and not 1 <= self.workers <= MAX_WORKERS:
+            raise ValueError(f"workers must be 1 to {MAX_WORKERS}")
 
 
-def decode_workers(first: Path) -> int:
-    """Decoding threads for a run, judged from its first image file.
+def predict_paths(
+    predictor: Predictor, paths: list[Path], options: PipelineOptions | None = None
+) -> Iterator[Prediction]:
+    """Everything `paths` names, predicted: a Prediction (or an error) for every input."""
+    options = options or PipelineOptions()
+    return predict_sources(predictor, expand(paths, options.recursive), options)
+
+
+def predict_sources(
+    predictor: Predictor, sources: Iterable[Source], options: PipelineOptions | None = None
+) -> Iterator[Prediction]:
+    """A Prediction (or an error) for every input of `sources`, in order."""
+    options = options or PipelineOptions()
+    items = decoded(sources, LOOKAHEAD * options.batch_size, options.workers)
+    return predicted(predictor, items, options.batch_size)
+
+
+def decode_threads(first: Path | None = None) -> int:
+    """Decoding threads for a run, judged from its first image file (None: any size).
 
     Small images spend their decoding time in Python, holding the GIL, so more threads only
     contend (2 cores, 28x28 PNGs: 1 thread ~5,000 files/s, 2 threads ~2,600); larger ones
     spend it in C, which runs in parallel (300x300 PNGs: 420 against 680 files/s).
     """
-    return 1 if pixel_count(first) <= SMALL_IMAGE else min(MAX_WORKERS, os.cpu_count() or 1)
+    if first is not None and pixel_count(first) <= SMALL_IMAGE:
+        return 1
+    return default_decode_threads()
 
 
 def decoded(
     sources: Iterable[Source], lookahead: int, workers: int | None = None
 ) -> Iterator[Item]:
     """Items in input order. Image files are decoded up to `lookahead` ahead in a thread pool
-    (`workers` threads, default: see decode_workers), in groups of GROUP so that a tiny file
-    does not cost more to schedule than to decode."""
+    (`workers` threads, default: see decode_threads), in groups of GROUP so that a tiny file
+    does not cost more to schedule than to decode; array files are read a block at a time
+    as the model takes them."""
     pool: ThreadPoolExecutor | None = None
-    pending: deque[Future | Iterator[Item] | Item] = deque()
+    pending: deque[Future | Iterator[Item]] = deque()
     group: list[ImageFile] = []
     try:
         for source in sources:
             if isinstance(source, ImageFile):
-                pool = pool or ThreadPoolExecutor(workers or decode_workers(source.path))
+                pool = pool or ThreadPoolExecutor(workers or decode_threads(source.path))
                 group.append(source)
                 if len(group) < GROUP:
                     continue
-            if group:
-                pending.append(pool.submit(decode_images, group))
+            if group and pool is not None:
+                pending.append(pool.submit(_decode_group, group))
                 group = []
-            if isinstance(source, ArrayFile):
-                pending.append(array_items(source))
-            elif isinstance(source, Failed):
-                pending.append(Item(source.source, None, source.error))
+            if not isinstance(source, ImageFile):
+                pending.append(source_items(source))
             while len(pending) * GROUP > lookahead:
                 yield from _resolve(pending.popleft())
-        if group:
-            pending.append(pool.submit(decode_images, group))
+        if group and pool is not None:
+            pending.append(pool.submit(_decode_group, group))
         while pending:
             yield from _resolve(pending.popleft())
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-
-
-def _resolve(entry: Future | Iterator[Item] | Item) -> Iterator[Item]:
-    if isinstance(entry, Future):
-        yield from entry.result()
-    elif isinstance(entry, Item):
-        yield entry
-    else:
-        yield from entry
 
 
 def predicted(predictor: Predictor, items: Iterable[Item], batch_size: int) -> Iterator[Prediction]:
@@ -93,38 +128,54 @@ def predicted(predictor: Predictor, items: Iterable[Item], batch_size: int) -> I
     yield from predict_window(predictor, window)
 
 
-def predict_window(predictor: Predictor, window: list[Item]) -> Iterator[Prediction]:
+def predict_window(predictor: Predictor, window: list[Item]) -> list[Prediction]:
     """One model call for the decoded items of `window`; a prediction for every item."""
     images = [item.image for item in window if item.image is not None]
-    return paired(window, predictor.predict_uint8(np.stack(images)) if images else ())
+    try:
+        probabilities = predictor.predict_uint8(np.stack(images)) if images else None
+    except ModelError as error:
+        return unpredicted(window, str(error))
+    return paired(window, probabilities)
 
 
-def paired(window: list[Item], probabilities: Iterable[np.ndarray]) -> Iterator[Prediction]:
+def paired(window: list[Item], probabilities: np.ndarray | None) -> list[Prediction]:
     """A prediction for every item of `window`, given the model's rows for its decoded items
-    in order (the service computes them elsewhere); non-finite rows become errors."""
+    in order (the service computes them elsewhere); rows that are not probabilities become
+    errors."""
+    if probabilities is None:  # nothing in the window was decoded
+        return unpredicted(window, "")
+    problems = iter(row_problems(probabilities))
     rows = iter(probabilities)
+    predictions = []
     for item in window:
         if item.image is None:
-            yield Prediction(item.source, None, item.error, item.label)
+            predictions.append(_failed(item, ""))
             continue
-        row = next(rows)
-        finite = bool(np.isfinite(row).all())
-        yield Prediction(
-            item.source,
-            row if finite else None,
-            None if finite else NOT_FINITE,
-            item.label,
-            item.image,
-        )
+        row, problem = next(rows), next(problems)
+        if problem is not None:
+            predictions.append(_failed(item, problem))
+        else:
+            predictions.append(Prediction(item.source, row, None, item.label, item.image))
+    return predictions
 
 
-def predict_paths(
-    predictor: Predictor,
-    paths: list[Path],
-    recursive: bool = False,
-    batch_size: int = DEFAULT_BATCH,
-    workers: int | None = None,
-) -> Iterator[Prediction]:
-    """Everything `paths` names, predicted: a Prediction (or an error) for every input."""
-    items = decoded(expand(paths, recursive), lookahead=2 * batch_size, workers=workers)
-    return predicted(predictor, items, batch_size)
+def unpredicted(window: list[Item], error: str) -> list[Prediction]:
+    """The window's predictions when the model gave none: each item's own error, else
+    `error` (why the model failed)."""
+    return [_failed(item, error) for item in window]
+
+
+def _failed(item: Item, error: str) -> Prediction:
+    """The prediction of an item that has none: its own error, else `error`."""
+    return Prediction(item.source, None, item.error or error, item.label)
+
+
+def _decode_group(sources: list[ImageFile]) -> list[Item]:
+    return [decode_image(source) for source in sources]
+
+
+def _resolve(entry: Future | Iterator[Item]) -> Iterator[Item]:
+    if isinstance(entry, Future):
+        yield from entry.result()
+    else:
+        yield from entry

@@ -4,8 +4,13 @@ Two sessions of the same model: small batches (a single image, a service's reque
 one-thread session through buffers bound once (runtime/bound.py), where waking a thread pool
 costs more than the arithmetic; larger batches run in a session with a thread per core,
 built on first use so that a process that predicts one image never starts the pool.
+
+Every call's real output is checked, not only the shapes the model declares (shape inference
+can hide a model that answers with fewer rows): (N, 10) for N images, else ModelError. Rows
+that are not probabilities are named by `row_problems`, which every front end applies.
 """
 
+import math
 import threading
 from pathlib import Path
 
@@ -22,18 +27,25 @@ from mnist_edge.core.contract import (
 from mnist_edge.core.errors import InputError, ModelError
 from mnist_edge.core.files import open_regular
 from mnist_edge.core.text import one_line, printable
-from mnist_edge.runtime import catalog
+from mnist_edge.runtime import catalog  # names only: it imports nothing of the runtime
 from mnist_edge.runtime.arrays import as_image_batch, checked_pixels
 from mnist_edge.runtime.bound import BoundSession
 
 CHUNK = 1024  # images per onnxruntime call for large inputs; the float32 copy the model makes
 # of a chunk (3 MiB) stays in cache: 4096 was ~20% slower at 10,000 images
 MAX_MODEL_BYTES = 256 * 2**20  # a digit model is kilobytes to a few megabytes
-ORT_ERRORS_ONLY = 3  # onnxruntime's log severity: its warnings would reach stderr in colour
+ORT_FATAL_ONLY = 4  # onnxruntime's log severity: its own warnings and errors would reach
+# stderr in colour; every error it raises is reported here, in one line
 # Batches up to this size run in the one-thread session: below it, waking the pool costs about
 # what it saves on 2 cores, and a busy machine makes the pool slower (BENCHMARKS.md, "Small
 # batches: one thread or the pool", measures it on the machine at hand).
 SMALL_BATCH = 8
+# Rows must sum to 1 within this: an int8 model's output is quantized in steps of 1/255, so its
+# rows miss 1 by up to ten half-steps (0.02; 0.012 seen on the shipped ones); anything further
+# off is not a probability distribution.
+SUM_TOLERANCE = 0.05
+NOT_FINITE = "the model gave non-finite probabilities (NaN or infinity)"
+OUT_OF_RANGE = "the model gave values outside [0, 1]: not probabilities (logits?)"
 
 
 def default_model_path(int8: bool = False) -> Path:
@@ -91,23 +103,30 @@ class Predictor:
         """float32 probabilities (N, 10) for images (N, 28, 28): uint8, or float in [0, 1].
 
         uint8 input goes to the model as it is; other input is checked and converted one
-        chunk at a time, so memory stays flat however large N is.
+        chunk at a time, so memory stays flat however large N is. ValueError for unusable
+        images; ModelError when the model fails or gives rows that are not probabilities.
         """
         try:
             batch = as_image_batch(np.asarray(images))
         except InputError as error:
             raise ValueError(f"images: {error}") from None
-        if len(batch) <= CHUNK:
-            return self._run(self._checked(batch, 0))
         probabilities = np.empty((len(batch), NUM_CLASSES), dtype=np.float32)
         for start in range(0, len(batch), CHUNK):
             chunk = self._checked(batch[start : start + CHUNK], start)
             probabilities[start : start + CHUNK] = self._run(chunk)
+        for index, problem in enumerate(row_problems(probabilities)):
+            if problem is not None:
+                raise ModelError(f"{self._name}: image {index}: {problem}")
         return probabilities
 
     def predict_uint8(self, batch: np.ndarray) -> np.ndarray:
-        """The model on a checked uint8 (N, 28, 28) batch, no conversions (the CLI's path)."""
-        return self._run(batch)
+        """The model on a checked uint8 (N, 28, 28) batch, CHUNK images a call, no conversions:
+        the path of every front end, which then checks the rows (`row_problems`). ModelError
+        when the model fails to run or its output is not (N, 10)."""
+        if len(batch) <= CHUNK:
+            return self._run(batch)
+        chunks = [self._run(batch[start : start + CHUNK]) for start in range(0, len(batch), CHUNK)]
+        return np.concatenate(chunks)
 
     def _checked(self, chunk: np.ndarray, offset: int) -> np.ndarray:
         if chunk.dtype == np.uint8:  # every uint8 image is usable as it is
@@ -121,10 +140,27 @@ class Predictor:
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) == 0:
             return np.empty((0, NUM_CLASSES), dtype=np.float32)
-        if len(batch) <= SMALL_BATCH:
-            return self._small.run(batch)
+        try:
+            if len(batch) <= SMALL_BATCH:
+                output = self._small.run(batch)
+            else:
+                output = self._run_unbound(self._pool_session(), batch)
+        except ModelError:
+            raise
+        except Exception:  # onnxruntime's own types: a model that fails on real data, or
+            # whose real output does not fit the buffer bound for it: run it unbound, so that
+            # the output's shape, or the model's own error, is what is reported
+            output = self._run_unbound(self._small.session, batch)
+        if output.shape != (len(batch), NUM_CLASSES):
+            raise ModelError(_shape_problem(output.shape))
+        return output
+
+    def _run_unbound(self, session, batch: np.ndarray) -> np.ndarray:
         feed = {self.input.name: np.ascontiguousarray(batch)}
-        return self._pool_session().run([self.output.name], feed)[0]
+        try:
+            return session.run([self.output.name], feed)[0]
+        except Exception as error:  # onnxruntime raises its own types
+            raise ModelError(f"the model failed to run ({_first_line(error)})") from None
 
     def _pool_session(self):
         """The session with onnxruntime's thread pool, built by the first call that needs it."""
@@ -145,7 +181,7 @@ def open_session(model_bytes: bytes, name: str, threads: int | None):
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.log_severity_level = ORT_ERRORS_ONLY
+    options.log_severity_level = ORT_FATAL_ONLY
     if threads is not None:
         options.intra_op_num_threads = threads
     try:
@@ -153,8 +189,45 @@ def open_session(model_bytes: bytes, name: str, threads: int | None):
             model_bytes, options, providers=["CPUExecutionProvider"]
         )
     except Exception as error:  # onnxruntime raises its own types for bad files
-        reason = one_line(str(error).strip().split("\n")[0]) or type(error).__name__
-        raise ModelError(f"{name}: not a loadable ONNX model ({reason})") from None
+        raise ModelError(f"{name}: not a loadable ONNX model ({_first_line(error)})") from None
+
+
+def row_problems(probabilities: np.ndarray) -> list[str | None]:
+    """For each row of a model's (N, 10) output: None if it is a probability distribution
+    (finite, each value in [0, 1], summing to 1 within SUM_TOLERANCE), else what it is not."""
+    if len(probabilities) <= SMALL_BATCH:  # Python floats: cheaper than NumPy calls on 10 values
+        return [_row_problem(row) for row in probabilities.tolist()]
+    with np.errstate(invalid="ignore"):
+        in_range = ((probabilities >= 0) & (probabilities <= 1)).all(axis=1)  # False for NaN
+        sums = probabilities.sum(axis=1, dtype=np.float64)
+    bad = np.flatnonzero(~in_range | (np.abs(sums - 1) > SUM_TOLERANCE))
+    problems: list[str | None] = [None] * len(probabilities)
+    for index in bad.tolist():
+        problems[index] = _row_problem(probabilities[index].tolist())
+    return problems
+
+
+def _row_problem(row: list[float]) -> str | None:
+    total = sum(row)
+    if all(0.0 <= value <= 1.0 for value in row) and abs(total - 1) <= SUM_TOLERANCE:
+        return None
+    if not all(math.isfinite(value) for value in row):
+        return NOT_FINITE
+    if not all(0.0 <= value <= 1.0 for value in row):
+        return OUT_OF_RANGE
+    return f"the model's probabilities sum to {total:.3g}, not 1"
+
+
+def _shape_problem(shape: tuple[int, ...]) -> str:
+    """What is wrong with an output's real shape, in words that do not depend on how many
+    images were in the batch (every front end batches differently: the message is the same)."""
+    if len(shape) != 2 or shape[1] != NUM_CLASSES:
+        return f"the model's output has rows of shape {shape[1:]}, not ({NUM_CLASSES},)"
+    return "the model's output does not have one row per image"
+
+
+def _first_line(error: Exception) -> str:
+    return one_line(str(error).strip().split("\n")[0]) or type(error).__name__
 
 
 def _read_model(path: Path) -> bytes:

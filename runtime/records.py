@@ -6,6 +6,7 @@
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,27 +33,40 @@ class Prediction:
 
     @property
     def digit(self) -> int:
-        return int(np.argmax(self.probabilities))
+        """The most likely digit (the first of equals)."""
+        return int(np.argmax(self.scores))
+
+    @property
+    def probability(self) -> float:
+        """The probability of `digit`."""
+        return float(self.scores[self.digit])
+
+    @property
+    def scores(self) -> np.ndarray:
+        """The probabilities of a prediction that has them (ValueError for an error's)."""
+        if self.probabilities is None:
+            raise ValueError(f"{self.source} has no probabilities: {self.error}")
+        return self.probabilities
 
 
 def has_error(prediction: Prediction) -> bool:
     return prediction.error is not None
 
 
-def record(prediction: Prediction, top_k: int = 0) -> dict[str, object]:
+def record(prediction: Prediction, top_k: int = 0) -> dict[str, Any]:
     """The JSON-able record of one prediction: the jsonl and csv contract."""
-    if prediction.error is not None:
+    if prediction.probabilities is None:
         return {"source": prediction.source, "error": prediction.error}
     probabilities = np.round(prediction.probabilities.astype(np.float64), DECIMALS)
     digit = prediction.digit
-    result: dict[str, object] = {
+    result: dict[str, Any] = {
         "source": prediction.source,
         "label": digit,
         "probability": float(probabilities[digit]),
         "probabilities": probabilities.tolist(),
     }
     if top_k:
-        best = np.argsort(-prediction.probabilities, kind="stable")[:top_k]
+        best = np.argsort(-probabilities, kind="stable")[:top_k]
         result["top_k"] = [{"label": int(d), "probability": float(probabilities[d])} for d in best]
     return result
 

@@ -2,7 +2,7 @@
 
 import csv
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -10,29 +10,34 @@ from mnist_edge.core.contract import NUM_CLASSES
 from mnist_edge.runtime.records import Prediction, dumps, record
 
 BAR_WIDTH = 20
+NEXT_WIDTH = 8  # one of the next best digits: "8  17.5%"
 
 
 class TableWriter:
+    """Aligned columns for people; the source last, as it has no fixed width."""
+
     def __init__(self, stream: TextIO, top_k: int = 0) -> None:
         self.stream = stream
         self.top_k = top_k
         utf8 = (getattr(stream, "encoding", None) or "").lower().replace("-", "") == "utf8"
         self.full, self.empty = ("█", "·") if utf8 else ("#", ".")
-        others = "  next best" if top_k > 1 else ""
-        self.stream.write(f"digit  confidence  {'':<{BAR_WIDTH}}  source{others}\n")
+        self.next_width = (top_k - 1) * (NEXT_WIDTH + 2) if top_k > 1 else 0
+        others = f"{'next best':<{self.next_width}}" if top_k > 1 else ""
+        self.stream.write(f"digit  confidence  {'':<{BAR_WIDTH}}  {others}source\n")
 
     def write(self, prediction: Prediction) -> None:
-        if prediction.error is not None:
+        p = prediction.probabilities
+        if p is None:
             self.stream.write(f"{'-':>5}  {'error':>10}  {prediction.source}: {prediction.error}\n")
             return
-        p = prediction.probabilities
         digit = prediction.digit
         filled = round(float(p[digit]) * BAR_WIDTH)
         bar = self.full * filled + self.empty * (BAR_WIDTH - filled)
-        line = f"{digit:>5}  {float(p[digit]):>10.1%}  {bar}  {prediction.source}"
+        others = ""
         if self.top_k > 1:
             best = np.argsort(-p, kind="stable")[1 : self.top_k]
-            line += "  " + ", ".join(f"{d} {float(p[d]):.1%}" for d in best)
+            others = "".join(f"{d} {float(p[d]):>6.1%}  " for d in best)
+        line = f"{digit:>5}  {float(p[digit]):>10.1%}  {bar}  {others}{prediction.source}"
         self.stream.write(line + "\n")
 
 
@@ -55,7 +60,7 @@ class CsvWriter:
         self.writer.writeheader()
 
     def write(self, prediction: Prediction) -> None:
-        row = record(prediction, self.top_k)
+        row: dict[str, Any] = record(prediction, self.top_k)
         for digit, probability in enumerate(row.pop("probabilities", [])):
             row[f"p{digit}"] = probability
         for rank, best in enumerate(row.pop("top_k", []), start=1):
@@ -64,11 +69,10 @@ class CsvWriter:
         self.writer.writerow(row)
 
 
-WRITERS = {"table": TableWriter, "jsonl": JsonlWriter, "csv": CsvWriter}
+Writer = TableWriter | JsonlWriter | CsvWriter
+WRITERS: dict[str, type[Writer]] = {"table": TableWriter, "jsonl": JsonlWriter, "csv": CsvWriter}
 
 
-def make_writer(
-    output_format: str, stream: TextIO = sys.stdout, top_k: int = 0
-) -> TableWriter | JsonlWriter | CsvWriter:
+def make_writer(output_format: str, stream: TextIO = sys.stdout, top_k: int = 0) -> Writer:
     """A writer with a `write(prediction)` method: "table", "jsonl" or "csv"."""
     return WRITERS[output_format](stream, top_k)

@@ -1,29 +1,28 @@
 """Ray for one run: a local instance on this machine's cores, or an existing cluster.
 
 A local instance is started quietly (no dashboard, no usage statistics, its logs in a
-temporary folder that is removed afterwards) and stopped, with all its processes (see
-processes.py), when the run ends, also on Ctrl-C or SIGTERM. Connecting to a cluster
-(`ray start --head`, KubeRay) leaves the cluster running. Ray's core writes lines of its
-own to the process's standard error; while Ray runs they go to a file in that folder, so
-stderr carries only the tool's.
+temporary folder that is removed afterwards, its token in the run's environment) and
+stopped, with all its processes (see processes.py), when the run ends, also on Ctrl-C or
+SIGTERM. Connecting to a cluster (`ray start --head`, KubeRay; reach.py checks it first)
+leaves the cluster running. Ray's core writes lines of its own to the process's standard
+error; while Ray runs they go to a file in that folder, so stderr carries only the tool's.
 """
 
 import contextlib
-import importlib.util
 import io
 import logging
 import os
+import secrets
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from mnist_edge.core.extras import require_extra
 from mnist_edge.scale import processes
 
-INSTALL = "pip install 'mnist-edge[scale]'"
 ENVIRONMENT = {  # set before Ray is imported; its processes inherit them
     "RAY_USAGE_STATS_ENABLED": "0",  # never report usage to anyone
     "RAY_ENABLE_AUTO_CONNECT": "0",  # no Ray call starts an instance of its own (a late
@@ -33,21 +32,13 @@ TEMP_PREFIX = "mnist-edge-ray-"
 TEMP_ROOT_CHARS = 40  # Ray's socket paths, about 65 characters below its temp folder, must
 # fit in 107 bytes: under a longer TMPDIR, /tmp is used
 NATIVE_LOG = "native-stderr.log"
-PROBE_SECONDS = 5  # to reach a cluster's head before handing it to Ray
+TOKEN_SOURCES = ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")  # where Ray looks before ~/.ray
 QUIET_INIT = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
 
 
-class RayMissing(RuntimeError):
-    """The `scale` extra is not installed."""
-
-
 def require_ray() -> None:
-    """RayMissing, saying how to install it, unless Ray Data can be imported."""
-    for module in ("ray", "pyarrow"):
-        if importlib.util.find_spec(module) is None:
-            raise RayMissing(
-                f"--engine ray needs the scale extra ({module} not installed): {INSTALL}"
-            )
+    """MissingExtra, saying how to install it, unless Ray Data can be imported."""
+    require_extra("scale", "--engine ray")
 
 
 @contextlib.contextmanager
@@ -65,6 +56,8 @@ def ray_session(address: str | None = None, cpus: int | None = None) -> Iterator
         return
     temp = _temp_folder()
     where = {"address": address} if address else {"num_cpus": cpus, "_temp_dir": str(temp)}
+    if not address:
+        _token_of_this_process()
     before, started = processes.children(os.getpid()), []
     try:
         with native_stderr_to(temp / NATIVE_LOG):
@@ -82,26 +75,20 @@ def ray_session(address: str | None = None, cpus: int | None = None) -> Iterator
         shutil.rmtree(temp, ignore_errors=True)
 
 
+def _token_of_this_process() -> None:
+    """A token for a local instance, made once per process and kept in its environment
+    (Ray's processes inherit it, and Ray caches the first token it reads): without one, Ray
+    (2.59 and later) makes a token and keeps it in the user's home, ~/.ray/auth_token. A
+    token the user configured is used as it is."""
+    if not any(os.environ.get(name) for name in TOKEN_SOURCES):
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+
+
 def _temp_folder() -> Path:
     root = tempfile.gettempdir()
     return Path(
         tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=root if len(root) <= TEMP_ROOT_CHARS else "/tmp")
     )
-
-
-def probe(address: str) -> None:
-    """ConnectionError unless something listens at a cluster's HOST:PORT (Ray itself would
-    retry for minutes); ValueError when `address` is not an address at all."""
-    if address == "auto":  # Ray finds the cluster `ray start` made on this machine
-        return
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"{address!r} is not HOST:PORT, ray://HOST:PORT or auto")
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), PROBE_SECONDS).close()
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise ConnectionError(f"no Ray cluster answers at {address} ({reason})") from None
 
 
 def quiet_data() -> None:

@@ -5,7 +5,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mnist_edge.runtime.pipeline import DEFAULT_BATCH
+from mnist_edge.runtime.pipeline import DEFAULT_BATCH, PipelineOptions
 from mnist_edge.runtime.records import Prediction
 
 if TYPE_CHECKING:
@@ -54,24 +54,22 @@ def predict_dataset(
 
 
 def stream_predictions(
-    predictor: "Predictor",
-    paths: list[Path],
-    recursive: bool = False,
-    batch_size: int = DEFAULT_BATCH,
-    workers: int | None = None,
-    threads: int = 1,
+    predictor: "Predictor", paths: list[Path], options: PipelineOptions | None = None
 ) -> Generator[Prediction, None, None]:
     """Everything `paths` names, predicted on Ray, back in input order (Ray Data's
-    `preserve_order` is set for this process)."""
+    `preserve_order` is set for this process). `options.workers`: actors (default: one per
+    CPU of the cluster), each with `options.threads` onnxruntime threads (default 1)."""
     import ray.data
 
     from mnist_edge.scale.inputs import segments
     from mnist_edge.scale.worker import predictions_of
 
     ray.data.DataContext.get_current().execution_options.preserve_order = True
-    workers = all_cpus(workers, threads)
-    for segment in segments(paths, recursive, batch_size):
-        predicted = predict_dataset(segment, predictor, batch_size, workers, threads)
+    options = options or PipelineOptions()
+    threads = options.threads or 1
+    workers = all_cpus(options.workers, threads)
+    for segment in segments(paths, options.recursive, options.batch_size):
+        predicted = predict_dataset(segment, predictor, options.batch_size, workers, threads)
         for table in predicted.iter_batches(batch_format="pyarrow", batch_size=None):
             yield from predictions_of(table)
 
@@ -82,21 +80,22 @@ def write_shards(
     folder: Path,
     output_format: str = "jsonl",
     top_k: int = 0,
-    recursive: bool = False,
-    batch_size: int = DEFAULT_BATCH,
-    workers: int | None = None,
-    threads: int = 1,
+    options: PipelineOptions | None = None,
 ) -> tuple[int, int]:
     """Everything `paths` names, predicted on Ray and written by the workers as shards in
-    `folder` (in no particular order); returns (records, errors)."""
+    `folder` (in no particular order); returns (records, errors). `options` as for
+    `stream_predictions`."""
     from mnist_edge.scale.inputs import segments
     from mnist_edge.scale.shards import shard_sink
 
     records = errors = 0
-    workers = all_cpus(workers, threads)
-    for segment in segments(paths, recursive, batch_size):
+    options = options or PipelineOptions()
+    threads = options.threads or 1
+    workers = all_cpus(options.workers, threads)
+    for segment in segments(paths, options.recursive, options.batch_size):
         sink = shard_sink(folder, output_format, top_k)
-        predict_dataset(segment, predictor, batch_size, workers, threads).write_datasink(sink)
+        dataset = predict_dataset(segment, predictor, options.batch_size, workers, threads)
+        dataset.write_datasink(sink)
         records, errors = records + sink.counts[0], errors + sink.counts[1]
     return records, errors
 

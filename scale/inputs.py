@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mnist_edge.runtime.decode import array_items
+from mnist_edge.runtime.decode import source_items
 from mnist_edge.runtime.pipeline import DEFAULT_BATCH
 from mnist_edge.runtime.records import Item
-from mnist_edge.runtime.sources import ArrayFile, ImageFile, expand
+from mnist_edge.runtime.sources import ImageFile, expand
 from mnist_edge.scale.worker import ERROR, PATH, PIXELS, SOURCE, table_of
 
 if TYPE_CHECKING:
@@ -52,14 +52,13 @@ def segments(
 
 
 def entries(paths: list[Path], recursive: bool) -> Iterator[Entry]:
-    """The inputs in order: image files as paths, the images of array files as items."""
+    """The inputs in order: image files as paths (an actor decodes them), anything else as
+    the items the local engine makes of it (the images of array files, failures)."""
     for source in expand(paths, recursive):
         if isinstance(source, ImageFile):
             yield source.path
-        elif isinstance(source, ArrayFile):
-            yield from array_items(source)
         else:
-            yield Item(source.source, None, source.error)
+            yield from source_items(source)
 
 
 def input_schema() -> "pyarrow.Schema":

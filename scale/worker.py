@@ -63,8 +63,8 @@ class DigitReader:
 
 def batch_items(batch: "pyarrow.Table") -> Iterator[Item]:
     """The batch's rows as decoded items, in order (each decoded as the local engine does)."""
-    from mnist_edge.core.text import printable
-    from mnist_edge.runtime.decode import decode_bytes, guarded, read_image
+    from mnist_edge.runtime.decode import decode_bytes, decode_image
+    from mnist_edge.runtime.sources import ImageFile
 
     rows = len(batch)
     files = _column(batch, PATH, rows)
@@ -81,8 +81,7 @@ def batch_items(batch: "pyarrow.Table") -> Iterator[Item]:
         elif data is not None:
             yield decode_bytes(name, data)
         else:  # the file itself, as `predict` opens it
-            path = Path(os.fsdecode(file))
-            yield guarded(printable(name), None, lambda path=path: read_image(path)[1])
+            yield decode_image(ImageFile(Path(os.fsdecode(file))), name)
 
 
 def predictions_table(predictor: "Predictor", items: list[Item]) -> "pyarrow.Table":
@@ -103,8 +102,13 @@ def table_of(rows: list[tuple], schema: "pyarrow.Schema") -> "pyarrow.Table":
 def _row(prediction: Prediction) -> tuple:
     if prediction.error is not None:
         return prediction.source, None, None, None, prediction.error
-    probabilities = prediction.probabilities
-    return prediction.source, prediction.digit, probabilities[prediction.digit], probabilities, None
+    return (
+        prediction.source,
+        prediction.digit,
+        prediction.probability,
+        prediction.probabilities,
+        None,
+    )
 
 
 def _column(batch: "pyarrow.Table", name: str, rows: int) -> list:

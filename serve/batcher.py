@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_edge.runtime.predictor import CHUNK, Predictor
+from mnist_edge.runtime.predictor import Predictor
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,7 @@ class Batcher:
             start = stop
 
     def _call(self, arrays: list[np.ndarray]) -> np.ndarray:
-        """In the model thread: one call (chunked past CHUNK images, as Predictor does)."""
-        images = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
-        if len(images) <= CHUNK:
-            return self.predictor.predict_uint8(images)
-        chunks = [
-            self.predictor.predict_uint8(images[start : start + CHUNK])
-            for start in range(0, len(images), CHUNK)
-        ]
-        return np.concatenate(chunks)
+        """In the model thread: the requests' images in one call (the Predictor chunks it)."""
+        return self.predictor.predict_uint8(
+            arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+        )

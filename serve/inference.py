@@ -13,8 +13,9 @@ from typing import TypeVar
 
 import numpy as np
 
-from mnist_edge.runtime.pipeline import NOT_FINITE, paired
-from mnist_edge.runtime.predictor import Predictor
+from mnist_edge.core.errors import ModelError
+from mnist_edge.runtime.pipeline import paired, unpredicted
+from mnist_edge.runtime.predictor import Predictor, row_problems
 from mnist_edge.runtime.records import Item, dumps, record
 from mnist_edge.serve.batcher import Batcher
 from mnist_edge.serve.metrics import Metrics
@@ -60,7 +61,12 @@ class Inference:
         self.batcher.start()
         loop = asyncio.get_running_loop()
         digit = await loop.run_in_executor(self._workers, _warm_up_decoding)
-        await self.batcher.predict(digit[np.newaxis])
+        try:
+            await self.batcher.predict(digit[np.newaxis])
+        except ModelError as error:  # serve anyway: every request will say it, with a 500
+            from mnist_edge.serve.run import say
+
+            say(f"warning: the model fails on a test digit: {error}")
 
     async def stop(self) -> None:
         await self.batcher.stop()
@@ -86,10 +92,13 @@ class Inference:
             compressed = headers.get("content-encoding", "identity") != "identity"
             size = None if compressed else len(body)  # a small gzip body can inflate a lot
             request: InferRequest = await self._work(size, self._parse, body, headers)
-        probabilities = await self.batcher.predict(request.images)
-        unusable = np.flatnonzero(~np.isfinite(probabilities).all(axis=1))
-        if len(unusable):
-            raise ModelFailure(f"image {unusable[0]}: {NOT_FINITE}")
+        try:
+            probabilities = await self.batcher.predict(request.images)
+        except ModelError as error:
+            raise ModelFailure(str(error)) from None
+        for index, problem in enumerate(row_problems(probabilities)):
+            if problem is not None:
+                raise ModelFailure(f"image {index}: {problem}")
         size = probabilities.size * JSON_BYTES_PER_VALUE
         return await self._work(size, infer_response, self.model, request, probabilities)
 
@@ -100,7 +109,11 @@ class Inference:
             body = await read()
             items: list[Item] = await self._work(None, self._decode, body, content_type)
         images = [item.image for item in items if item.image is not None]
-        probabilities = await self.batcher.predict(np.stack(images)) if images else ()
+        try:
+            probabilities = await self.batcher.predict(np.stack(images)) if images else None
+        except ModelError as error:  # the server's fault: a 500, each file's record saying why
+            records = [record(prediction) for prediction in unpredicted(items, str(error))]
+            return 500, await self._work(None, _json, {"error": str(error), "records": records})
         records = [record(prediction, top_k) for prediction in paired(items, probabilities)]
         if images:
             return 200, await self._work(len(records) * RECORD_BYTES, _json, records)

@@ -13,12 +13,11 @@ from types import FrameType
 
 import uvicorn
 
-from mnist_edge.core.text import one_line
+from mnist_edge.core.text import PROGRAM, one_line
 from mnist_edge.serve.guard import ASGIApp
 from mnist_edge.serve.http import bounded_protocol
 from mnist_edge.serve.settings import Settings
 
-PROGRAM = "mnist-edge"
 GRACE = 5.0  # seconds past the request timeout before requests still running are cancelled
 QUIET_LOGGERS = ("python_multipart",)  # libraries that log what the responses already say
 

@@ -1,9 +1,10 @@
 """What an operator can set for the service, with its defaults (the `serve` command maps
 its options onto this)."""
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from mnist_edge.core.limits import default_decode_threads
 
 MIB = 2**20
 DEFAULT_PORT = 8000
@@ -18,15 +19,18 @@ DEFAULT_MAX_REQUESTS = 64  # requests served at once; more wait for a place, up 
 DEFAULT_MODEL_THREADS = 1
 
 
-def default_workers() -> int:
-    """Decoding threads: one per core up to 4 (large images decode in C, in parallel)."""
-    return min(4, os.cpu_count() or 1)
-
-
 def checkout_page() -> Path | None:
-    """The browser page built into web/dist of a source checkout, when there is one."""
-    page = Path(__file__).resolve().parents[1] / "web" / "dist"
-    return page if (page / "index.html").is_file() else None
+    """The browser page as `make web` builds it into web/dist of the source checkout this copy
+    runs from (an editable install) or was installed from (`pip install '.[serve]'`), in
+    either order; None when it has not been built."""
+    from mnist_edge.core.extras import source_checkout
+
+    here = Path(__file__).resolve().parents[1]  # the checkout itself, when editable
+    for root in dict.fromkeys(root for root in (here, source_checkout()) if root is not None):
+        page = root / "web" / "dist"
+        if (page / "index.html").is_file():
+            return page
+    return None
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Settings:
     port: int = DEFAULT_PORT  # 0: any free port (the start-up line says which)
     max_batch: int = DEFAULT_MAX_BATCH  # images merged into one model call; 1 turns batching off
     max_delay_ms: float = DEFAULT_MAX_DELAY_MS  # longest wait for company while others arrive
-    workers: int = 0  # decoding threads; 0: default_workers()
+    workers: int = 0  # decoding threads; 0: default_decode_threads()
     max_body: int = DEFAULT_MAX_BODY  # bytes of one request body, also once decompressed
     timeout: float = DEFAULT_TIMEOUT  # seconds for one request, from arrival to answer
     max_requests: int = DEFAULT_MAX_REQUESTS  # requests in progress at once
@@ -51,4 +55,4 @@ class Settings:
 
     @property
     def decode_workers(self) -> int:
-        return self.workers or default_workers()
+        return self.workers or default_decode_threads()

@@ -5,6 +5,7 @@ test split, and tell how to get `train` and `serve`. Used by `make runtime-check
 """
 
 import json
+import shlex
 import subprocess
 import sys
 from importlib import metadata
@@ -59,12 +60,17 @@ def main() -> None:
         run.returncode == 0 and json.loads(run.stdout)["accuracy"] >= 0.975,
         f"evaluate on the MNIST test split: {run.stdout[:40].strip()}...",
     )
-    for command, extra in (("train", "train"), ("serve", "serve")):
+    for command in ("train", "serve"):
         run = subprocess.run([CLI, command], capture_output=True, text=True)
+        hint = run.stderr.strip().rpartition("): ")[2]
         check(
-            run.returncode == 1 and f"mnist-edge[{extra}]" in run.stderr,
+            run.returncode == 1 and hint.startswith("pip install ") and f"[{command}]'" in hint,
             f"{command} says: {run.stderr.strip()}",
         )
+    # the hint is a command that works: pip resolves it (without installing anything)
+    pip = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet"]
+    run = subprocess.run(pip + shlex.split(hint)[2:], capture_output=True, text=True)
+    check(run.returncode == 0, f"`{hint}` resolves ({run.stderr.strip()[-200:]})")
 
 
 if __name__ == "__main__":

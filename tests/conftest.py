@@ -22,7 +22,7 @@ TENSORFLOW_TESTS = {
 }
 SERVE_TESTS = {"test_serve.py", "test_serve_hostile.py", "test_serve_process.py"}
 SERVE_TESTS |= {"test_serve_readme.py"}  # these need the serve extra (Starlette, uvicorn)
-RAY_TESTS = {"test_scale.py", "test_scale_worker.py"}  # the scale extra
+RAY_TESTS = {"test_scale.py", "test_scale_worker.py", "test_scale_cluster.py"}  # scale extra
 
 
 def pytest_ignore_collect(collection_path: Path) -> bool:

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from mnist_edge.core.mnist import load_mnist
+from mnist_edge.measure import TEST_SLICE
 
 MNIST_INDICES = (0, 1, 2, 99)  # 99 is the tutorial's check: a 9
 DRAWN_INDICES = (3, 4, 8, 11, 18, 61)
@@ -56,6 +57,14 @@ def write_samples(folder: Path) -> list[tuple[str, int]]:
     return rows
 
 
+def write_test_slice(path: Path, count: int = 1000) -> Path:
+    """The first `count` MNIST test images and labels, for `mnist-edge bench` on a device."""
+    mnist = load_mnist()
+    np.savez_compressed(path, x_test=mnist.x_test[:count], y_test=mnist.y_test[:count])
+    return path
+
+
 if __name__ == "__main__":
     for name, label in write_samples(Path(sys.argv[1] if len(sys.argv) > 1 else "samples")):
         print(f"{name}: {label}")
+    print(write_test_slice(TEST_SLICE))

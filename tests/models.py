@@ -1,29 +1,88 @@
-"""Broken models made on purpose, for the paths that must survive them."""
+"""Broken models made on purpose, for the paths that must survive them. Each follows the
+contract in what it declares (uint8 [batch, 28, 28] in, float [batch, 10] out), so it loads;
+what it really gives is wrong."""
 
 from pathlib import Path
 
 
 def nan_model(path: Path) -> Path:
-    """An ONNX model that follows the contract but gives NaN probabilities (0 / 0)."""
-    import onnx
-    from onnx import TensorProto, helper
+    """Gives NaN probabilities (0 / 0)."""
 
-    nodes = [
-        helper.make_node("Cast", ["image"], ["pixels"], to=TensorProto.FLOAT),
-        helper.make_node("Slice", ["pixels", "zero", "ten", "one"], ["rows"]),  # (batch, 10, 28)
-        helper.make_node("ReduceSum", ["rows", "two"], ["sums"], keepdims=0),  # (batch, 10)
-        helper.make_node("Sub", ["sums", "sums"], ["zeros"]),
-        helper.make_node("Div", ["zeros", "zeros"], ["probabilities"]),  # 0 / 0 = NaN
-    ]
-    graph = helper.make_graph(
-        nodes,
+    return _save(
+        path,
         "nan",
+        [*_row_sums("sums"), _node("Sub", "sums", "sums", out="zeros")],
+        _node("Div", "zeros", "zeros"),
+    )
+
+
+def one_row_model(path: Path) -> Path:
+    """Gives one row of probabilities whatever the batch: shape inference hides it."""
+    return _save(
+        path,
+        "one-row",
+        [*_row_sums("sums"), _node("Softmax", "sums", out="all", axis=1)],
+        _node("Slice", "all", "zero", "one", "zero"),  # rows 0:1 of axis 0
+    )
+
+
+def logits_model(path: Path) -> Path:
+    """Gives raw scores, not probabilities (no softmax): values far outside [0, 1]."""
+    return _save(path, "logits", _row_sums("sums"), _node("Mul", "sums", "tenth"))
+
+
+def eleven_model(path: Path) -> Path:
+    """Gives rows of 11 probabilities, not 10: a zero is padded on, as many as the image has
+    any ink (0 or 1), so no shape inference can see it."""
+    return _save(
+        path,
+        "eleven",
+        [
+            *_row_sums("sums"),
+            _node("ReduceMax", "pixels", out="peak", keepdims=0),  # a scalar
+            _node("Reshape", "peak", "one", out="peak1"),  # [1]
+            _node("Greater", "peak1", "nothing", out="inked"),
+            _node("Cast", "inked", out="extra", to=7),  # INT64: [1] if any ink
+            _node("Concat", "zero", "zero", "zero", "extra", out="pads", axis=0),
+            _node("Pad", "sums", "pads", out="padded"),  # (batch, 10 + extra)
+        ],
+        _node("Softmax", "padded", axis=1),
+    )
+
+
+def _row_sums(out: str) -> list:
+    """(batch, 10) float sums of the first ten pixel rows of each image."""
+    return [
+        _node("Cast", "image", out="pixels", to=1),  # FLOAT
+        _node("Slice", "pixels", "zero", "ten", "one", out="rows"),  # (batch, 10, 28)
+        _node("ReduceSum", "rows", "two", out=out, keepdims=0),  # (batch, 10)
+    ]
+
+
+def _node(op: str, *inputs: str, out: str = "probabilities", **attributes: object):
+    from onnx import helper
+
+    return helper.make_node(op, list(inputs), [out], **attributes)
+
+
+def _save(path: Path, name: str, nodes: list, last) -> Path:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    constants = {"zero": 0, "one": 1, "two": 2, "ten": 10, "eleven": 11}
+    initializers = [
+        numpy_helper.from_array(np.array([value], np.int64), key)
+        for key, value in constants.items()
+    ]
+    initializers.append(numpy_helper.from_array(np.array(0.1, np.float32), "tenth"))
+    initializers.append(numpy_helper.from_array(np.array([0.0], np.float32), "nothing"))
+    graph = helper.make_graph(
+        [*nodes, last],
+        name,
         [helper.make_tensor_value_info("image", TensorProto.UINT8, ["batch", 28, 28])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 10])],
-        [
-            helper.make_tensor(name, TensorProto.INT64, [1], [value])
-            for name, value in (("zero", 0), ("ten", 10), ("one", 1), ("two", 2))
-        ],
+        initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     onnx.save(model, path)

@@ -7,6 +7,7 @@ import pytest
 from mnist_edge.core.contract import META_ARCHITECTURE, META_TRAINING
 from mnist_edge.runtime import Predictor, catalog
 from mnist_edge.runtime.catalog import UnknownModel
+from mnist_edge.runtime.info import shipped_models
 
 MODELS = catalog.MODELS
 NAMES = ["mlp", "mlp.int8", "cnn", "cnn.int8"]
@@ -68,7 +69,7 @@ def test_int8_twin():
 
 
 def test_listing_reads_each_models_metadata():
-    rows = {row["name"]: row for row in catalog.listing()}
+    rows = {row["name"]: row for row in shipped_models()}
     assert list(rows) == NAMES and [n for n, row in rows.items() if row["default"]] == ["mlp"]
     for name, row in rows.items():
         predictor = Predictor(name)

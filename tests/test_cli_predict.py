@@ -203,3 +203,11 @@ def test_progress_is_never_written_to_a_pipe(cli):
     """Under the test runner stderr is not a terminal: only the summary line reaches it."""
     result = cli("predict", "samples")
     assert result.stderr == "mnist-edge: 10 of 10 inputs predicted\n"
+
+
+def test_table_columns_line_up_with_top_k(cli):
+    paths = [str(ROOT / "samples" / name) for name in ("drawn-3-transparent.png", "mnist-7.png")]
+    header, *rows = cli("predict", "--top-k", "3", *paths).stdout.splitlines()
+    column = header.index("source")
+    assert header.index("next best") < column
+    assert [row[column:] for row in rows] == paths  # every source starts under its header

@@ -17,6 +17,7 @@ PACKAGES = {  # folder -> the name it imports as
     "export": "mnist_edge.export",
     "runtime": "mnist_edge.runtime",
     "pictures": "mnist_edge.pictures",
+    "measure": "mnist_edge.measure",
     "cli": "mnist_edge.cli",
     "serve": "mnist_edge.serve",
     "scale": "mnist_edge.scale",

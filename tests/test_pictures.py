@@ -8,12 +8,20 @@ from PIL import Image
 
 from mnist_edge.pictures.drawing import BAR, PREDICTED, RIGHT, WRONG
 from mnist_edge.pictures.evaluation import AXIS, CELL, HEADER
-from mnist_edge.pictures.show import SCALE, Shown, load_input, render
+from mnist_edge.pictures.show import SCALE, Shown, render, show_source, shown
 from mnist_edge.runtime.images import open_image
+from mnist_edge.runtime.pipeline import predict_sources
 from mnist_edge.runtime.preprocess import to_mnist
 from tests.conftest import ROOT
 
 SHOW_SIZE = (936, 400)
+
+
+def load_input(predictor, path, index=None) -> Shown:
+    """The input as `show` draws it: through the pipeline, then ready to draw."""
+    source = show_source(path, index)
+    (prediction,) = predict_sources(predictor, [source])
+    return shown(prediction, source)
 
 
 def panel_pixels(picture: Image.Image, box) -> np.ndarray:
@@ -36,9 +44,9 @@ def test_tutorial_check_shows_a_nine_labelled_nine(cli, tmp_path, x_test, predic
     with Image.open(path) as picture:
         assert picture.format == "PNG" and picture.size == SHOW_SIZE
         picture.load()
-    shown = load_input(ROOT / "data" / "mnist.npz", 99)
-    assert shown.label == 9 and np.array_equal(shown.model_input, x_test[99])
-    _, layout = render(shown, predictor.predict(x_test[99:100])[0])
+    nine = load_input(predictor, ROOT / "data" / "mnist.npz", 99)
+    assert nine.label == 9 and np.array_equal(nine.model_input, x_test[99])
+    _, layout = render(nine, predictor.predict(x_test[99:100])[0])
     assert np.array_equal(panel_pixels(picture, layout.model_input), x_test[99])
     assert bar_colour(picture, layout.bars[9]) == RIGHT
 
@@ -46,9 +54,9 @@ def test_tutorial_check_shows_a_nine_labelled_nine(cli, tmp_path, x_test, predic
 def test_image_panel_is_the_preprocessing_output(tmp_path, predictor):
     sample = ROOT / "samples" / "drawn-5.jpg"
     expected = to_mnist(open_image(sample))
-    shown = load_input(sample)
-    probabilities = predictor.predict(shown.model_input[None])[0]
-    picture, layout = render(shown, probabilities)
+    five = load_input(predictor, sample)
+    probabilities = predictor.predict(five.model_input[None])[0]
+    picture, layout = render(five, probabilities)
     assert np.array_equal(panel_pixels(picture, layout.model_input), expected)
     digit = int(probabilities.argmax())
     assert bar_colour(picture, layout.bars[digit]) == PREDICTED  # no label known
@@ -118,6 +126,7 @@ def test_evaluate_plots(cli, tmp_path):
         ("missing-folder/x.png", 0, "missing-folder/x.png"),
         ("x.unknownext", 2, None),
         (".", 0, "mnist-99-show.png"),
+        ("new-folder/", 0, "new-folder/mnist-99-show.png"),  # a folder to make
     ],
 )
 def test_show_output_paths(cli, tmp_path, output, code, written):

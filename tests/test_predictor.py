@@ -81,7 +81,7 @@ def test_large_float_input_is_converted_chunk_by_chunk(predictor, x_test):
 def test_uint8_input_is_not_copied(predictor, x_test, monkeypatch):
     seen = []
     monkeypatch.setattr(
-        predictor, "_run", lambda batch: seen.append(batch) or np.zeros((len(batch), 10))
+        predictor, "_run", lambda batch: seen.append(batch) or np.full((len(batch), 10), 0.1)
     )
     predictor.predict(x_test[:100])
     assert np.shares_memory(seen[0], x_test)
@@ -193,3 +193,12 @@ def test_one_image_does_not_start_the_thread_pool(x_test):
 
 def threads_of_this_process() -> int:
     return len(os.listdir("/proc/self/task"))
+
+
+def test_the_public_api_is_what_all_lists():
+    import mnist_edge.runtime as runtime
+
+    for name in runtime.__all__:
+        assert getattr(runtime, name).__name__ == name
+    with pytest.raises(AttributeError):
+        runtime.row_problems  # noqa: B018 (internal: not promised)

@@ -134,7 +134,7 @@ def test_shards_hold_the_same_records(
     assert result.returncode == 1 and result.stdout == ""
     assert (
         result.stderr
-        == f"mnist-edge: {len(local) - failed} of {len(local)} inputs predicted, {failed} failed\n"
+        == f"mnist-edge: {len(local) - failed:,} of {len(local):,} inputs predicted, {failed} failed\n"
     )
     shards = sorted((tmp_path / "out").iterdir())
     assert shards and all(shard.suffix == f".{output_format}" for shard in shards)
@@ -203,8 +203,9 @@ def test_more_workers_than_cpus_is_one_line(cli, ray_instance):
 
 def test_the_installed_command_starts_and_stops_its_own_ray(short_tmp):
     """A real process: only the tool's lines on stderr, and nothing of Ray left behind
-    (no temporary files, no processes) once it has exited."""
-    environment = {**os.environ, "TMPDIR": str(short_tmp)}
+    (no temporary files, no processes, no token in the home folder) once it has exited."""
+    home = short_tmp / "home"
+    environment = without_ray_variables(TMPDIR=str(short_tmp), HOME=str(home))
     started = time.monotonic()
     result = subprocess.run(
         [CLI, "predict", "--engine", "ray", "-f", "jsonl", "samples"],
@@ -223,6 +224,7 @@ def test_the_installed_command_starts_and_stops_its_own_ray(short_tmp):
     assert_same_records(records(result.stdout), records(local.stdout))
     assert [path for path in short_tmp.iterdir() if "ray" in path.name] == []  # onnxruntime
     # leaves a .ses file in any TMPDIR
+    assert not (home / ".ray").exists()  # Ray keeps a local instance's token there by default
     print(f"`predict --engine ray samples`: {seconds:.1f} s, Ray start-up and shut-down included")
     assert processes_left(short_tmp) == []
 
@@ -244,6 +246,13 @@ def test_sigterm_ends_a_run_and_its_ray(folder, short_tmp):
     assert processes_left(short_tmp) == []
 
 
+def without_ray_variables(**variables: str) -> dict[str, str]:
+    """This process's environment with `variables`, but none of Ray's (a local instance run
+    in this process sets some, and a user's would change what Ray does)."""
+    ours = {name: value for name, value in os.environ.items() if not name.startswith("RAY_")}
+    return {**ours, **variables}
+
+
 def processes_left(folder: Path, grace: float = 2.0) -> list[str]:
     """processes_using(folder) after `grace` seconds for the kernel to finish ending them."""
     deadline = time.monotonic() + grace
@@ -261,15 +270,26 @@ def short_tmp():
 
 
 def processes_using(folder: Path) -> list[str]:
+    """The command lines of pids_using(folder)."""
+    found = []
+    for pid in pids_using(folder):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        found.append(command.decode(errors="replace")[:200])
+    return found
+
+
+def pids_using(folder: Path) -> list[int]:
     """Processes whose environment names `folder` (TMPDIR, which every process the command
     started inherits: Ray's workers rename themselves, but keep their environment)."""
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             environment = (entry / "environ").read_bytes()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
         if os.fsencode(folder) in environment and entry.name != str(os.getpid()):
-            found.append(command.decode(errors="replace")[:200])
+            found.append(int(entry.name))
     return found

@@ -83,7 +83,7 @@ def test_without_the_extra_the_engine_says_how_to_install_it(cli, monkeypatch):
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr == (
         "mnist-edge: error: --engine ray needs the scale extra (ray not installed): "
-        "pip install 'mnist-edge[scale]'\n"
+        f"pip install -e '{ROOT}[scale]'\n"
     )
 
 

@@ -98,7 +98,8 @@ def test_serve_without_the_extra_says_how_to_install():
         [sys.executable, "-c", hidden], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "pip install 'mnist-edge[serve]'" in result.stderr
+    # this checkout is installed editable: the command that works names it
+    assert result.stderr.count("\n") == 1 and f"pip install -e '{ROOT}[serve]'" in result.stderr
 
 
 def test_a_port_in_use_is_one_line_and_exit_1():

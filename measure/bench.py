@@ -3,8 +3,6 @@
 Figures, not verdicts: compare them within one run on one machine (see `make bench`).
 """
 
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -13,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_edge.measure.machine import machine
 from mnist_edge.runtime.predictor import SMALL_BATCH, Predictor
 
 BATCH_SIZES = (1, 32, 256, 1024, 10_000)
@@ -85,22 +84,6 @@ def bench_folder(predictor: Predictor, images: np.ndarray, files: int = FOLDER_F
     return {"files": count, "seconds": elapsed, "files_per_second": count / elapsed}
 
 
-def machine() -> dict[str, object]:
-    """CPU model, core count and the vector instruction sets that matter for inference."""
-    model, flags = platform.processor() or platform.machine(), []
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "neon")
-                flags = [flag for flag in line.split(":", 1)[1].split() if flag in wanted]
-                break
-    except OSError:
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "flags": flags}
-
-
 def run_bench(
     models: dict[str, Predictor], images: np.ndarray, folder_files: int = FOLDER_FILES
 ) -> dict[str, object]:
@@ -117,33 +100,3 @@ def run_bench(
         first = next(iter(models.values()))
         result["predict_png_folder"] = bench_folder(first, images, folder_files)
     return result
-
-
-def as_table(result: dict, threads: int | None) -> str:
-    """The figures as a short readable report."""
-    info = result["machine"]
-    lines = [
-        f"{info['cpu']}, {info['cores']} cores ({' '.join(info['flags']) or 'no flags read'}), "
-        f"onnxruntime {result['onnxruntime']}, threads: one for batches up to "
-        f"{result['small_batch']}, "
-        + (f"{threads} for larger ones" if threads else "one per core for larger ones"),
-        "",
-        f"{'model':<24}{'batch-1 latency':>22}   throughput, images/s at batch size",
-        f"{'':<24}{'median':>11}{'p99':>11}   " + "".join(f"{b:>10,}" for b in BATCH_SIZES),
-    ]
-    for name, figures in result["models"].items():
-        latency = figures["latency_batch_1"]
-        rates = figures["images_per_second"]
-        label = f"{name} ({figures['bytes'] / 1024:.0f} KiB)"
-        lines.append(
-            f"{label:<24}{latency['median_us']:>9.1f}us{latency['p99_us']:>9.1f}us   "
-            + "".join(f"{rates.get(str(b), float('nan')):>10,.0f}" for b in BATCH_SIZES)
-        )
-    folder = result.get("predict_png_folder")
-    if folder:
-        lines += [
-            "",
-            f"predict on a folder of {folder['files']:,} 28x28 PNG files (decode + preprocess + "
-            f"infer): {folder['files_per_second']:,.0f} files/s",
-        ]
-    return "\n".join(lines)
