@@ -18,12 +18,13 @@ EXTRAS ?=
 SUITE ?= bookworm
 CPUS ?=
 CNN_KERAS := build/model-cnn/model.keras
+TFLM_VENV := .venv-tflm
 # The model card's four recipes: the two shipped ones and two more, each folder a training run.
 CARD_MODELS := build/model build/card/mlp-augment build/card/cnn build/model-cnn
 
 .PHONY: demo test system-packages check lint fuzz model model-card samples pictures readme docs bench \
 	bench-serve bench-scale bench-instructions runtime-check test-floors clean web \
-	web-screenshot bench-web wheelhouse test-aarch64
+	web-screenshot bench-web wheelhouse test-aarch64 test-mcu mcu-tflm docs-mcu
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +44,12 @@ test: system-packages lint web
 	$(BIN)/python -m pytest
 
 system-packages:
-	@if [ "$$(id -u)" = 0 ]; then bash .ci/system-packages --for test; \
-	else bash .ci/system-packages --check --for test; fi
+	$(call system_packages,test)
+
+# A stage's Debian packages: installed when run as root (as CI does), else checked (one line
+# naming what is missing and how to install it).
+system_packages = @if [ "$$(id -u)" = 0 ]; then bash .ci/system-packages --for $(1); \
+	else bash .ci/system-packages --check --for $(1); fi
 
 # The fast loop: lint, and every test that needs neither TensorFlow nor a subprocess (< 60 s).
 check: lint
@@ -171,11 +176,33 @@ web-screenshot: $(STAMP) $(WEB_STAMP)
 bench-web: $(STAMP) $(WEB_STAMP)
 	$(BIN)/python -m benchmarks.web --output BENCHMARKS.md --readme README.md
 
+# The C generated from the four shipped models (mnist-edge export-c), proven on the host
+# against onnxruntime (10,000 images) and under qemu on a Cortex-M4 and a Cortex-M3 (1,000
+# images), with flash, RAM and instruction figures held to the targets (about 2 minutes).
+# Needs gcc, clang, gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm.
+test-mcu: $(STAMP)
+	$(call system_packages,mcu)
+	$(BIN)/python device/mcu/check.py --output build/mcu
+
+# TensorFlow Lite Micro's arena for the same models (device/mcu/tflm.json), measured by the
+# tflite-micro package in a throw-away environment (about a minute).
+mcu-tflm: $(STAMP)
+	rm -rf $(TFLM_VENV)
+	$(PYTHON) -m venv $(TFLM_VENV)
+	$(TFLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TFLM_VENV)/bin/python -m pip install --quiet tflite-micro
+	$(BIN)/python device/mcu/tflm.py convert build/mcu/tflite
+	$(TFLM_VENV)/bin/python device/mcu/tflm.py measure build/mcu/tflite device/mcu/tflm.json
+
+# docs/mcu.md's figures: a run of test-mcu beside the TFLM figures.
+docs-mcu: test-mcu
+	$(BIN)/python device/mcu/docs.py docs/mcu.md build/mcu/figures.json device/mcu/tflm.json
+
 # Regenerate the sample images and the test slice `bench` ships (measure/) from MNIST.
 samples: $(STAMP)
 	$(BIN)/python -m harness.samples samples
 
 # --one-file-system: never into a /proc, /sys or /dev left bound in build/aarch64 by a killed check
 clean:
-	rm -rf --one-file-system $(VENV) $(RUNTIME_VENV) $(FLOORS_VENV) build dist artifacts \
-		.pytest_cache .ruff_cache .hypothesis web/dist web/node_modules
+	rm -rf --one-file-system $(VENV) $(RUNTIME_VENV) $(FLOORS_VENV) $(TFLM_VENV) build dist \
+		artifacts .pytest_cache .ruff_cache .hypothesis web/dist web/node_modules

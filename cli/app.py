@@ -11,6 +11,7 @@ import typer
 from mnist_edge.cli.bench import bench
 from mnist_edge.cli.evaluate import evaluate
 from mnist_edge.cli.export import export
+from mnist_edge.cli.export_c import export_c
 from mnist_edge.cli.info import info
 from mnist_edge.cli.models import models
 from mnist_edge.cli.predict import predict
@@ -18,7 +19,7 @@ from mnist_edge.cli.serve import serve
 from mnist_edge.cli.show import show
 from mnist_edge.cli.train import train
 
-COMMANDS = (train, export, predict, info, models, evaluate, show, bench, serve)
+COMMANDS = (train, export, export_c, predict, info, models, evaluate, show, bench, serve)
 
 app = typer.Typer(
     name="mnist-edge",

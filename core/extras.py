@@ -13,6 +13,7 @@ EXTRAS = {  # extra -> the modules it brings that the code imports
     "train": ("tensorflow", "keras", "tf2onnx", "onnx"),
     "serve": ("starlette", "uvicorn", "prometheus_client", "python_multipart"),
     "scale": ("ray", "pyarrow"),
+    "mcu": ("onnx",),  # export-c reads the ONNX graph; no TensorFlow
 }
 
 
