@@ -182,7 +182,7 @@ bench-web: $(STAMP) $(WEB_STAMP)
 # Needs gcc, clang, gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm.
 test-mcu: $(STAMP)
 	$(call system_packages,mcu)
-	$(BIN)/python device/mcu/check.py --output build/mcu
+	$(BIN)/python -m device.mcu.check --output build/mcu
 
 # TensorFlow Lite Micro's arena for the same models (device/mcu/tflm.json), measured by the
 # tflite-micro package in a throw-away environment (about a minute).
@@ -196,7 +196,7 @@ mcu-tflm: $(STAMP)
 
 # docs/mcu.md's figures: a run of test-mcu beside the TFLM figures.
 docs-mcu: test-mcu
-	$(BIN)/python device/mcu/docs.py docs/mcu.md build/mcu/figures.json device/mcu/tflm.json
+	$(BIN)/python -m device.mcu.docs docs/mcu.md build/mcu/figures.json device/mcu/tflm.json
 
 # Regenerate the sample images and the test slice `bench` ships (measure/) from MNIST.
 samples: $(STAMP)

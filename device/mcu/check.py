@@ -1,7 +1,7 @@
 """make test-mcu: the C generated from each shipped model gives onnxruntime's answers, on the
 host and on emulated Cortex-M boards, and fits a microcontroller.
 
-Usage: python device/mcu/check.py [--device-images N] [--output build/mcu]
+Usage: python -m device.mcu.check [--device-images N] [--output build/mcu]
 
 For each of the four shipped models: generate the C (`mnist-edge export-c`), check that it
 compiles warning-free with gcc and clang, run it on the host (gcc -O2) on the 10,000 MNIST
@@ -21,16 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import toolchain  # noqa: E402  (device/mcu, beside this script)
-from targets import judge  # noqa: E402
-
-from mnist_edge.core.contract import IMAGE_SIZE, NUM_CLASSES  # noqa: E402
-from mnist_edge.core.mnist import load_mnist  # noqa: E402
-from mnist_edge.export.c.generate import generate  # noqa: E402
-from mnist_edge.export.c.lower import lower  # noqa: E402
-from mnist_edge.runtime import catalog  # noqa: E402
-from mnist_edge.runtime.predictor import Predictor  # noqa: E402
+from device.mcu import toolchain
+from device.mcu.targets import judge
+from mnist_edge.core.contract import IMAGE_SIZE, NUM_CLASSES
+from mnist_edge.core.mnist import load_mnist
+from mnist_edge.export.c.generate import generate
+from mnist_edge.export.c.lower import lower
+from mnist_edge.runtime import catalog
+from mnist_edge.runtime.predictor import Predictor
 
 DEVICE_IMAGES = 1000
 M3_MODELS = ("cnn.int8",)  # the shipped model that fits 128 KB of flash and 8 KB of RAM

@@ -1,6 +1,6 @@
 """Write docs/mcu.md's figures from a run of make test-mcu and the TFLM figures.
 
-Usage: python device/mcu/docs.py docs/mcu.md build/mcu/figures.json device/mcu/tflm.json
+Usage: python -m device.mcu.docs docs/mcu.md build/mcu/figures.json device/mcu/tflm.json
 
 Replaces the page's `<!-- section:mcu-figures -->` and `<!-- section:mcu-proof -->` blocks,
 so that its numbers are always those of one run.
@@ -10,8 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from sections import write_section  # noqa: E402  (benchmarks/ is scripts, not a package)
+from harness.sections import write_section
 
 TFLM_INTERPRETER_CODE = "about 16 KB"  # TFLM's own figure for its interpreter on a Cortex-M3
 
