@@ -62,6 +62,31 @@ def rgba_at_the_limit(path: Path, digit: np.ndarray) -> None:
     canvas.save(path, compress_level=1)
 
 
+def crowded_npz(path: Path, images: np.ndarray, members: int, declared: int | None = None) -> None:
+    """An .npz of `images` (as x_test) whose zip directory lists `members` entries: the array,
+    then one empty member listed again and again (47 bytes an entry), with zip64 end records
+    that say there are `declared` (by default, as many as there are)."""
+    buffer = io.BytesIO()
+    array = io.BytesIO()
+    np.save(array, images)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("x_test.npy", array.getvalue())
+        archive.writestr("p", b"")
+    data = buffer.getvalue()
+    end = data.rindex(b"PK\x05\x06")
+    size, start = struct.unpack_from("<2L", data, end + 12)
+    directory = data[start : start + size]
+    last = directory.rindex(b"PK\x01\x02")
+    body = data[:start] + directory[:last] + directory[last:] * (members - 1)
+    size, declared = len(body) - start, declared or members
+    zip64 = struct.pack(
+        "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, declared, declared, size, start
+    )
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(body), 1)
+    record = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 2**32 - 1, 2**32 - 1, 0)
+    path.write_bytes(body + zip64 + locator + record)
+
+
 def corrupt_exif_jpeg(path: Path, digit: np.ndarray) -> None:
     exif = b"Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x05" + b"\xff" * 40
     Image.fromarray(255 - digit).resize((112, 112)).save(path, quality=90, exif=exif)
@@ -126,6 +151,9 @@ def make_hostile(folder: Path, x_test: np.ndarray) -> dict[str, str | None]:
     expected["h-corrupt-exif.jpg"] = None
     write_idx(folder / "i-pair-idx3-ubyte", x_test[4:6])
     expected["i-pair-idx3-ubyte#0"] = expected["i-pair-idx3-ubyte#1"] = None
+    # issue 20: a zip directory of a million members
+    crowded_npz(folder / "m-million-members.npz", x_test[:10], 1_000_000)
+    expected["m-million-members.npz"] = "lists 1,000,000 members"
     good("z-last-good.png", x_test[7])
     return dict(sorted(expected.items()))  # the order predict reads a folder in
 
