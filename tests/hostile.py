@@ -87,6 +87,23 @@ def crowded_npz(path: Path, images: np.ndarray, members: int, declared: int | No
     path.write_bytes(body + zip64 + locator + record)
 
 
+def float_tiff(path: Path, digit: np.ndarray, value: float) -> None:
+    """The digit as a float TIFF (0-1) with one pixel set to `value`."""
+    pixels = digit.astype(np.float32) / 255
+    pixels[0, 0] = value
+    Image.fromarray(pixels, "F").save(path)
+
+
+def lab_tiff(path: Path, digit: np.ndarray) -> None:
+    """The digit dark on white, as a CIELAB TIFF (as scanners and Photoshop can write)."""
+    from PIL import ImageCms
+
+    grey = Image.fromarray(255 - digit).resize((112, 112))
+    srgb, lab = ImageCms.createProfile("sRGB"), ImageCms.createProfile("LAB")
+    transform = ImageCms.buildTransform(srgb, lab, "RGB", "LAB")
+    ImageCms.applyTransform(grey.convert("RGB"), transform).save(path)
+
+
 def corrupt_exif_jpeg(path: Path, digit: np.ndarray) -> None:
     exif = b"Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x05" + b"\xff" * 40
     Image.fromarray(255 - digit).resize((112, 112)).save(path, quality=90, exif=exif)
@@ -151,9 +168,15 @@ def make_hostile(folder: Path, x_test: np.ndarray) -> dict[str, str | None]:
     expected["h-corrupt-exif.jpg"] = None
     write_idx(folder / "i-pair-idx3-ubyte", x_test[4:6])
     expected["i-pair-idx3-ubyte#0"] = expected["i-pair-idx3-ubyte#1"] = None
-    # issue 20: a zip directory of a million members
+    # issue 20: non-finite pixels refused as in arrays; CIELAB read by its lightness
     crowded_npz(folder / "m-million-members.npz", x_test[:10], 1_000_000)
     expected["m-million-members.npz"] = "lists 1,000,000 members"
+    float_tiff(folder / "n-infinity.tif", x_test[3], np.inf)
+    expected["n-infinity.tif"] = "contains NaN or infinite values"
+    float_tiff(folder / "n-nan.tif", x_test[3], np.nan)
+    expected["n-nan.tif"] = "contains NaN or infinite values"
+    lab_tiff(folder / "n-lab.tif", x_test[4])
+    expected["n-lab.tif"] = None
     good("z-last-good.png", x_test[7])
     return dict(sorted(expected.items()))  # the order predict reads a folder in
 

@@ -55,6 +55,14 @@ def test_good_inputs_around_the_bad_ones_are_right(cli, hostile, x_test):
     assert digits["h-corrupt-exif.jpg"] == 0
 
 
+def test_images_misread_or_refused_before_are_read(cli, hostile, mnist):
+    """A CIELAB TIFF (refused: no LAB to RGB conversion) gives its digit."""
+    folder, _ = hostile
+    records = map(json.loads, cli("predict", "-f", "jsonl", folder).stdout.splitlines())
+    digits = {relative(r["source"], folder): r.get("label") for r in records}
+    assert digits["n-lab.tif"] == mnist.y_test[4]
+
+
 def test_stderr_holds_only_the_tools_own_lines(cli, hostile):
     folder, expected = hostile
     result = cli("predict", "-f", "jsonl", folder)
