@@ -21,9 +21,15 @@ import numpy as np
 
 from mnist_edge.core.errors import InputError
 from mnist_edge.core.files import open_regular
-from mnist_edge.core.limits import MAX_ARRAY_BYTES, MAX_ARRAY_IMAGES
+from mnist_edge.core.limits import (
+    MAX_ARRAY_BYTES,
+    MAX_ARRAY_IMAGES,
+    MAX_NPZ_DIRECTORY_BYTES,
+    MAX_NPZ_MEMBERS,
+)
 
 BLOCK_BYTES = 1 << 20  # compressed data is checked 1 MiB at a time
+ZIP_END_MEMBERS, ZIP_END_DIRECTORY_BYTES = 4, 5  # fields of zipfile's end record
 IDX_UBYTE = 0x08  # the only IDX type MNIST uses: unsigned bytes
 NPY_HEADER_READERS = {
     (1, 0): np.lib.format.read_array_header_1_0,
@@ -68,27 +74,61 @@ def open_npy(path: Path) -> StoredArray:
     return _checked(StoredArray(shape, dtype, _file_opener(path, offset)), held)
 
 
-def npz_names(path: Path) -> list[str]:
-    """The arrays an `.npz` holds, by name (`x_test` for the member `x_test.npy`)."""
-    with _reading(), open_regular(path) as raw, zipfile.ZipFile(raw) as archive:
-        return [name.removesuffix(".npy") for name in archive.namelist()]
+@dataclass(frozen=True)
+class Npz:
+    """An `.npz` archive whose zip directory was read once: its arrays are opened (three times
+    each: header, check, blocks) without parsing the directory again."""
 
+    path: Path
+    members: tuple[zipfile.ZipInfo, ...]
 
-def open_npz_member(path: Path, name: str) -> StoredArray:
-    member = f"{name}.npy"
-    with _reading(), open_regular(path) as raw, zipfile.ZipFile(raw) as archive:
-        declared = archive.getinfo(member).file_size
-        with archive.open(member) as stream:
+    @property
+    def names(self) -> list[str]:
+        """The arrays it holds, by name (`x_test` for the member `x_test.npy`)."""
+        return [member.filename.removesuffix(".npy") for member in self.members]
+
+    def array(self, name: str) -> StoredArray:
+        member = f"{name}.npy"
+        with _reading(), self._open(member) as stream:
             shape, dtype, offset = _npy_header(stream)
+        declared = self._info(member).file_size
 
-    @contextlib.contextmanager
-    def opener() -> Iterator[BinaryIO]:
-        with open_regular(path) as raw, zipfile.ZipFile(raw) as archive:
-            with archive.open(member) as stream:
+        @contextlib.contextmanager
+        def opener() -> Iterator[BinaryIO]:
+            with self._open(member) as stream:
                 _read_exactly(stream, offset)
                 yield stream
 
-    return _verified(_checked(StoredArray(shape, dtype, opener), declared - offset))
+        return _verified(_checked(StoredArray(shape, dtype, opener), declared - offset))
+
+    def _info(self, member: str) -> zipfile.ZipInfo:
+        """The member of that name (the last one, as zipfile takes it, if it appears twice)."""
+        return {info.filename: info for info in self.members}[member]
+
+    @contextlib.contextmanager
+    def _open(self, member: str) -> Iterator[BinaryIO]:
+        with open_regular(self.path) as raw, _Archive(raw, self.members) as archive:
+            with archive.open(member) as stream:
+                yield stream
+
+
+def open_npz(path: Path) -> Npz:
+    """An `.npz` archive, its directory read once; InputError when it is not a zip archive or
+    lists more members than any array file needs."""
+    with _reading(), open_regular(path) as raw, _Archive(raw) as archive:
+        members = tuple(archive.infolist())
+    if len(members) > MAX_NPZ_MEMBERS:
+        raise InputError(_too_many_members(len(members), None))
+    return Npz(path, members)
+
+
+def npz_names(path: Path) -> list[str]:
+    """The arrays an `.npz` holds, by name (`x_test` for the member `x_test.npy`)."""
+    return open_npz(path).names
+
+
+def open_npz_member(path: Path, name: str) -> StoredArray:
+    return open_npz(path).array(name)
 
 
 def open_idx(path: Path) -> StoredArray:
@@ -125,6 +165,44 @@ def looks_like_idx(path: Path) -> bool:
     """Whether a file name follows the IDX conventions (`*-idx3-ubyte`, `*.idx3`, with `.gz`)."""
     name = path.name.lower().removesuffix(".gz")
     return "-idx" in name or name.endswith((".idx", ".idx1", ".idx3"))
+
+
+class _Archive(zipfile.ZipFile):
+    """A zip archive whose directory is either given (parsed before) or, before zipfile parses
+    it, checked from the archive's end record: zipfile reads the whole directory into memory
+    and makes an object per member at every open (a million members, 58 MB: 641 MB)."""
+
+    def __init__(self, file: BinaryIO, members: tuple[zipfile.ZipInfo, ...] | None = None):
+        self._given = members
+        super().__init__(file)
+
+    def _RealGetContents(self) -> None:  # zipfile's own hook for reading the directory
+        if self._given is None:
+            _check_directory(zipfile._EndRecData(self.fp))  # the end record zipfile will use
+            super()._RealGetContents()
+            return
+        for member in self._given:
+            self.filelist.append(member)
+            self.NameToInfo[member.filename] = member
+
+
+def _check_directory(end_record: list | None) -> None:
+    """InputError when a zip's end record declares more members, or a larger directory, than
+    an array file needs (None: not a zip archive, which zipfile reports)."""
+    if end_record is None:
+        return
+    members, size = end_record[ZIP_END_MEMBERS], end_record[ZIP_END_DIRECTORY_BYTES]
+    if members > MAX_NPZ_MEMBERS or size > MAX_NPZ_DIRECTORY_BYTES:
+        raise InputError(_too_many_members(members, size))
+
+
+def _too_many_members(members: int, size: int | None) -> str:
+    taking = "" if size is None else f" in {size / 2**20:,.1f} MiB of directory"
+    return (
+        f"the zip archive lists {members:,} members{taking}; an array file needs a few "
+        f"(refusing more than {MAX_NPZ_MEMBERS:,} members or "
+        f"{MAX_NPZ_DIRECTORY_BYTES / 2**20:.0f} MiB of directory)"
+    )
 
 
 def _npy_header(stream: BinaryIO) -> tuple[tuple[int, ...], np.dtype, int]:

@@ -19,8 +19,9 @@ KINDS = {
 }
 
 
-def open_regular(path: Path | str) -> BinaryIO:
-    """The file opened for reading, or InputError when it is missing or not a regular file.
+def open_regular(path: Path | str, max_bytes: int | None = None) -> BinaryIO:
+    """The file opened for reading, or InputError when it is missing, not a regular file or
+    (with `max_bytes`) larger than that.
 
     Opened without blocking, then checked: opening a FIFO or a device named `x.png` would
     otherwise wait forever for a writer (and Ctrl-C could not stop the decoding thread).
@@ -29,12 +30,26 @@ def open_regular(path: Path | str) -> BinaryIO:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
         raise InputError(open_problem(error)) from None
-    mode = os.fstat(descriptor).st_mode
-    if not stat.S_ISREG(mode):
+    status = os.fstat(descriptor)
+    try:
+        if not stat.S_ISREG(status.st_mode):
+            kind = KINDS.get(stat.S_IFMT(status.st_mode), "not a file")
+            raise InputError(f"not a regular file ({kind})")
+        if max_bytes is not None:
+            check_file_size(status.st_size, max_bytes)
+    except InputError:
         os.close(descriptor)
-        kind = KINDS.get(stat.S_IFMT(mode), "not a file")
-        raise InputError(f"not a regular file ({kind})")
+        raise
     return os.fdopen(descriptor, "rb")
+
+
+def check_file_size(size: int, max_bytes: int) -> None:
+    """InputError when a file (or an upload) of `size` bytes is over `max_bytes`."""
+    if size > max_bytes:
+        raise InputError(
+            f"file is {size / 2**20:,.1f} MiB; refusing to read more than "
+            f"{max_bytes / 2**20:.0f} MiB"
+        )
 
 
 def open_problem(error: OSError) -> str:

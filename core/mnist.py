@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_edge.core.arrayfiles import npz_names, open_idx, open_npz_member
+from mnist_edge.core.arrayfiles import open_idx, open_npz
 from mnist_edge.core.errors import DataError, InputError
 
 ARRAY_SHA256 = {
@@ -80,14 +80,15 @@ def load_mnist(data: Path | None = None) -> Mnist:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    names = npz_names(path)
+    npz = open_npz(path)
+    names = npz.names
     missing = [key for key in ARRAY_SHA256 if key not in names]
     if missing:
         raise DataError(
             f"{path}: not an MNIST npz (missing {', '.join(missing)}; "
             f"has {', '.join(names) or 'nothing'})"
         )
-    return {key: open_npz_member(path, key).read() for key in ARRAY_SHA256}
+    return {key: npz.array(key).read() for key in ARRAY_SHA256}
 
 
 def _read_idx_folder(folder: Path) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_edge.core.arrayfiles import StoredArray, npz_names, open_idx, open_npy, open_npz_member
+from mnist_edge.core.arrayfiles import StoredArray, open_idx, open_npy, open_npz
 from mnist_edge.core.contract import IMAGE_SIZE
 from mnist_edge.core.errors import InputError
 from mnist_edge.core.text import one_line, printable
@@ -69,14 +69,13 @@ def _images_and_labels(path: Path) -> tuple[StoredArray, StoredArray | None]:
 
 
 def _npz_images(path: Path) -> tuple[StoredArray, StoredArray | None]:
-    names = npz_names(path)
+    npz = open_npz(path)  # its directory read once, however many arrays are opened
+    names = npz.names
     for images, labels in NPZ_PAIRS:
         if images in names:
-            return open_npz_member(path, images), (
-                open_npz_member(path, labels) if labels in names else None
-            )
+            return npz.array(images), (npz.array(labels) if labels in names else None)
     if len(names) == 1:
-        return open_npz_member(path, names[0]), None
+        return npz.array(names[0]), None
     listed = ", ".join(printable(name) for name in names[:10]) or "no arrays"
     raise InputError(f"has {listed}; expected one array, or x_test (Keras MNIST layout) or images")
 

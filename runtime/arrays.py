@@ -11,6 +11,7 @@ from mnist_edge.core.errors import InputError
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 IMAGE_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
+NOT_FINITE = "contains NaN or infinite values"
 
 
 def image_count(shape: tuple[int, ...], dtype: np.dtype) -> int:
@@ -42,17 +43,23 @@ def image_problems(batch: np.ndarray) -> list[str | None]:
         return [None] * len(batch)
     flat = batch.reshape(len(batch), -1)
     if batch.dtype.kind == "f":
-        not_finite = ~np.isfinite(flat).all(axis=1)
         out_of_range = (flat < 0).any(axis=1) | (flat > 1).any(axis=1)
         range_problem = "float values outside [0, 1] (pass uint8 for 0-255 pixels)"
     else:
-        not_finite = np.zeros(len(batch), dtype=bool)
         out_of_range = (flat < 0).any(axis=1) | (flat > 255).any(axis=1)
         range_problem = f"{batch.dtype} values outside 0-255"
     return [
-        "contains NaN or infinite values" if bad else range_problem if outside else None
-        for bad, outside in zip(np.asarray(not_finite), np.asarray(out_of_range), strict=True)
+        NOT_FINITE if bad else range_problem if outside else None
+        for bad, outside in zip(not_finite(batch), np.asarray(out_of_range), strict=True)
     ]
+
+
+def not_finite(batch: np.ndarray) -> np.ndarray:
+    """For each image of a batch (N, ...): whether any of its values is NaN or infinite.
+    Arrays and decoded pictures (a float TIFF) are both checked here."""
+    if batch.dtype.kind != "f":
+        return np.zeros(len(batch), dtype=bool)
+    return ~np.isfinite(batch.reshape(len(batch), -1)).all(axis=1)
 
 
 def to_uint8(batch: np.ndarray) -> np.ndarray:

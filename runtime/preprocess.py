@@ -14,6 +14,7 @@ import numpy as np
 
 from mnist_edge.core.contract import IMAGE_SIZE
 from mnist_edge.core.errors import InputError
+from mnist_edge.runtime.arrays import NOT_FINITE, not_finite
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -39,10 +40,14 @@ def greyscale(image: "Image") -> np.ndarray:
     """(H, W) luminance in [0, 255] (uint8 or float32), transparency composited onto a backdrop
     that contrasts with the strokes. Images over WORKING_SIDE are first reduced by area,
     before any conversion, so that a large image is never copied at full size."""
+    if image.mode == "LAB":  # CIELAB (a TIFF): its L band is the lightness, L* 0-100 as 0-255
+        image = image.getchannel("L")
     if image.mode.startswith("I;16"):  # 16-bit: Pillow's convert("L") would clip, not scale
         return np.asarray(shrunk_16bit(image), dtype=np.float32) / 257
     if image.mode in ("I", "F"):
         pixels = np.asarray(reduced(image), dtype=np.float32)
+        if not_finite(pixels[np.newaxis])[0]:  # a float TIFF can hold them; averaging keeps them
+            raise InputError(NOT_FINITE)
         peak = pixels.max(initial=0)
         scale = 255 if image.mode == "F" and peak <= 1 else 1 / 257 if peak > 255 else 1
         return np.clip(pixels * np.float32(scale), 0, 255)

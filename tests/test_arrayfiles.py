@@ -12,11 +12,14 @@ from mnist_edge.core.arrayfiles import (
     npz_names,
     open_idx,
     open_npy,
+    open_npz,
     open_npz_member,
     write_idx,
 )
 from mnist_edge.core.errors import InputError
 from mnist_edge.core.limits import MAX_ARRAY_IMAGES
+from mnist_edge.runtime.sources import ArrayFile, read_array_file
+from tests.hostile import crowded_npz
 
 
 def npy_header(shape: tuple[int, ...], dtype: str = "|u1") -> bytes:
@@ -172,3 +175,42 @@ def test_fortran_ordered_array_is_refused(tmp_path, x_test):
     np.save(tmp_path / "f.npy", np.asfortranarray(x_test[:2]))
     with pytest.raises(InputError, match="Fortran-ordered"):
         open_npy(tmp_path / "f.npy")
+
+
+def test_an_npz_directory_is_parsed_once_however_many_arrays_are_read(
+    tmp_path, x_test, monkeypatch
+):
+    """Images and labels: headers, checks and blocks open the archive seven times; zipfile
+    parses its directory once (it did at every open: a million members took 17 s)."""
+    path = tmp_path / "pair.npz"
+    np.savez(path, x_test=x_test[:100], y_test=np.arange(100, dtype=np.uint8) % 10)
+    parses = []
+    parse = zipfile.ZipFile._RealGetContents
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda z: parses.append(parse(z)))
+    images = read_array_file(ArrayFile(path, labelled=True))
+    assert np.array_equal(np.concatenate(list(images.blocks(64))), x_test[:100])
+    assert len(parses) == 1
+
+
+@pytest.mark.parametrize(("members", "readable"), [(1_000, True), (1_001, False)])
+def test_npz_members_are_counted_from_the_end_record(tmp_path, x_test, members, readable):
+    path = tmp_path / "crowded.npz"
+    crowded_npz(path, x_test[:5], members)
+    if readable:
+        assert np.array_equal(open_npz(path).array("x_test").read(), x_test[:5])
+    else:
+        with pytest.raises(InputError, match=f"lists {members:,} members in 0.0 MiB"):
+            open_npz(path)
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [(30_000, r"lists 2 members in 1.3 MiB of directory"), (5_000, "lists 5,000 members;")],
+)
+def test_an_end_record_that_understates_the_directory(tmp_path, x_test, members, message):
+    """The end record says 2 members: a directory over 1 MiB is refused from its size before
+    it is parsed; a smaller one is parsed, and its real count refused."""
+    path = tmp_path / "liar.npz"
+    crowded_npz(path, x_test[:5], members, declared=2)
+    with pytest.raises(InputError, match=message):
+        open_npz(path)

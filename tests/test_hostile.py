@@ -16,7 +16,13 @@ import pytest
 
 from harness.processes import measure_process
 from tests.conftest import Run, invoke
-from tests.hostile import CARRIAGE_RETURN, SHOWN_AS, make_hostile, zip_bomb_npz
+from tests.hostile import (
+    CARRIAGE_RETURN,
+    SHOWN_AS,
+    make_hostile,
+    make_worst_cases,
+    zip_bomb_npz,
+)
 
 CLI = str(Path(sys.executable).with_name("mnist-edge"))
 MAX_RSS_MB = 300  # any single input, the whole process
@@ -65,6 +71,16 @@ def test_good_inputs_around_the_bad_ones_are_right(predicted, hostile):
     assert digits["h-corrupt-exif.jpg"] == 0
 
 
+def test_images_misread_or_refused_before_are_read(predicted, hostile, mnist):
+    """A CIELAB TIFF (refused: no LAB to RGB conversion) and a picture turned by its XMP
+    orientation alone (read sideways) give their digit."""
+    folder, _ = hostile
+    records = map(json.loads, predicted.stdout.splitlines())
+    digits = {relative(r["source"], folder): r.get("label") for r in records}
+    assert digits["n-lab.tif"] == mnist.y_test[4]
+    assert digits["n-xmp-rotated.jpg"] == mnist.y_test[7]
+
+
 def test_stderr_holds_only_the_tools_own_lines(predicted, hostile):
     folder, expected = hostile
     result = predicted
@@ -72,8 +88,8 @@ def test_stderr_holds_only_the_tools_own_lines(predicted, hostile):
     assert all(line.startswith("mnist-edge: ") for line in lines), lines
     assert not [line for line in lines if any(noise in line for noise in LIBRARY_NOISE)]
     failed = sum(error is not None for error in expected.values())
-    assert lines[-1] == f"mnist-edge: {len(expected) - failed} of {len(expected)} inputs " + (
-        f"predicted, {failed} failed"
+    assert lines[-1] == f"mnist-edge: {len(expected) - failed:,} of {len(expected):,} inputs " + (
+        f"predicted, {failed:,} failed"
     )
 
 
@@ -125,3 +141,21 @@ def test_a_million_images_stream_in_bounded_memory(tmp_path):
     )
     assert run.returncode == 1 and lines == 1_000_000
     assert run.max_rss_mb < MAX_RSS_MB
+
+
+@pytest.mark.slow
+def test_worst_cases_that_pass_the_limits(tmp_path, mnist):
+    """The costliest image of each kind the limits let through (the most scans of the most
+    blocks, the largest progressive JPEG, a 48 MP phone MPO, the largest WebP, TIFF, 16-bit PNG
+    and turned RGBA PNG), each alone in a fresh process: its digit read, under 300 MB. The time
+    is printed: the budgets keep every decode to a few seconds, so Ctrl-C never waits long."""
+    digits = make_worst_cases(tmp_path / "worst", mnist.x_test)
+    print("\nworst cases within the limits (whole process)")
+    for name, index in digits.items():
+        path, out = tmp_path / "worst" / name, tmp_path / "out.jsonl"
+        run = measure_process([CLI, "predict", "-f", "jsonl", str(path)], out, timeout=TIMEOUT)
+        (record,) = [json.loads(line) for line in out.open()]
+        size_kb = path.stat().st_size / 1e3
+        print(f"  {name:<28} {size_kb:8,.0f} kB {run.max_rss_mb:6.0f} MB {run.seconds:5.2f} s")
+        assert record.get("label") == mnist.y_test[index], record
+        assert run.max_rss_mb < MAX_RSS_MB
