@@ -32,7 +32,7 @@ def bench(
         ),
     ] = None,
     threads: ThreadsOption = None,
-    data: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
+    data: Annotated[Path | None, typer.Option(readable=False, help=IMAGES_HELP)] = None,
     files: Annotated[
         int, typer.Option(min=0, help="PNG files for the end-to-end figure (0: skip it).")
     ] = 10_000,
@@ -56,13 +56,14 @@ def bench(
 def bench_images(data: Path | None) -> np.ndarray:
     """uint8 (N, 28, 28) images from --data, or one line and exit 1 saying what to pass."""
     from mnist_edge.core.errors import DataError, InputError
+    from mnist_edge.core.files import is_folder
     from mnist_edge.core.mnist import load_mnist
     from mnist_edge.runtime.array_inputs import read_array_file
     from mnist_edge.runtime.arrays import to_uint8
     from mnist_edge.runtime.sources import ArrayFile
 
     try:
-        if data is None or data.is_dir():
+        if data is None or is_folder(data):
             return load_mnist(data).x_test
         array = read_array_file(ArrayFile(data))
         return to_uint8(np.concatenate(list(array.blocks(array.count))))

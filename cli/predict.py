@@ -21,6 +21,7 @@ from mnist_edge.core.limits import MAX_WORKERS
 InputsArgument = Annotated[
     list[Path],
     typer.Argument(
+        readable=False,  # an unreadable input is its own error record, not a usage error
         help="Image files (PNG, JPEG, BMP, GIF, TIFF, WebP), folders, .npy/.npz arrays "
         "of shape (N, 28, 28), or IDX files (raw or .gz).",
         show_default=False,
@@ -68,7 +69,11 @@ def predict(
     ] = None,
     output_dir: Annotated[
         Path | None,
-        typer.Option(file_okay=False, help="With --engine ray: shards written there, not stdout."),
+        typer.Option(
+            file_okay=False,
+            readable=False,
+            help="With --engine ray: shards written there, not stdout.",
+        ),
     ] = None,
     quiet: QuietOption = False,
 ) -> None:

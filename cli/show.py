@@ -1,12 +1,13 @@
 """`mnist-edge show`: the tutorial's closing plot, for any input."""
 
+import stat
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from mnist_edge.cli.console import EXIT_USAGE, fail, writing_results
-from mnist_edge.cli.options import ModelOption, open_predictor
+from mnist_edge.cli.options import ModelOption, looked_up, open_predictor
 from mnist_edge.cli.pictures import save_picture
 
 
@@ -15,6 +16,7 @@ def show(
         Path,
         typer.Argument(
             metavar="INPUT",
+            readable=False,  # an unreadable input is reported as such (exit 1), not as usage
             help="An image file, or an array file (.npy, .npz, IDX).",
             show_default=False,
         ),
@@ -28,6 +30,7 @@ def show(
         typer.Option(
             "--output",
             "-o",
+            readable=False,
             help="PNG file (or folder) to write. Default: <input>-show.png here.",
         ),
     ] = None,
@@ -59,7 +62,8 @@ def output_path(output: Path | None, default: Path) -> Path:
     """--output as given, inside it when it is a folder; a usage error unless it is a PNG."""
     if output is None:
         return default
-    if output.is_dir():
+    status = looked_up(output)
+    if status is not None and stat.S_ISDIR(status.st_mode):
         return output / default.name
     if output.suffix.lower() != ".png":
         fail(f"--output {output}: pictures are written as PNG; name a .png file", EXIT_USAGE)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from benchmarks.processes import measure_process
 from tests.hostile import CARRIAGE_RETURN, SHOWN_AS, make_hostile, zip_bomb_npz
@@ -113,3 +114,41 @@ def test_a_million_images_stream_in_bounded_memory(tmp_path):
     )
     assert run.returncode == 1 and lines == 1_000_000
     assert run.max_rss_mb < MAX_RSS_MB
+
+
+def test_a_name_the_system_refuses_to_look_up_is_its_own_record(cli, tmp_path, x_test):
+    """A 300-byte name (the limit is 255): stat fails with ENAMETOOLONG, which pathlib's
+    is_dir() raised, a traceback that cost every record (an unreadable folder on the way,
+    EACCES, is the same case: tests/test_hostile_process.py)."""
+    Image.fromarray(x_test[0]).save(tmp_path / "first.png")
+    Image.fromarray(x_test[7]).save(tmp_path / "last.png")
+    long_name = "a" * 296 + ".png"
+    result = cli("predict", "-f", "jsonl", "first.png", long_name, "last.png", cwd=tmp_path)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [record.get("label") for record in records] == [7, None, 9]
+    assert records[1] == {"source": long_name, "error": "name too long for the file system"}
+    assert result.stderr == (
+        f"mnist-edge: {long_name}: name too long for the file system\n"
+        "mnist-edge: 2 of 3 inputs predicted, 1 failed\n"
+    )
+    assert result.returncode == 1
+
+
+def test_no_command_refuses_an_input_it_has_not_tried_to_read():
+    """Typer checks that a Path can be read unless told not to, and refuses with a usage
+    error (exit 2) before anything runs; an unreadable input must be its own record (as an
+    unprivileged user: tests/test_hostile_process.py). train and export, whose files
+    TensorFlow reads, and serve's --static (which must exist) keep Typer's checks."""
+    import typer.main
+
+    from mnist_edge.cli.app import app
+
+    commands = typer.main.get_command(app).commands
+    checked = [
+        f"{name} {param.name}"
+        for name, command in commands.items()
+        if name not in {"train", "export", "serve"}
+        for param in command.params
+        if getattr(param.type, "readable", False)
+    ]
+    assert checked == []
