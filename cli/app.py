@@ -1,7 +1,6 @@
 """The `mnist-edge` command: one Typer app, one module per command. Commands only wire;
 heavy modules load inside them, so `mnist-edge --help` starts in a blink."""
 
-import sys
 import warnings
 from importlib import metadata
 from typing import Annotated
@@ -9,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mnist_edge.cli.bench import bench
+from mnist_edge.cli.console import require_stdout, writing_results
 from mnist_edge.cli.evaluate import evaluate
 from mnist_edge.cli.export import export
 from mnist_edge.cli.info import info
@@ -17,8 +17,10 @@ from mnist_edge.cli.predict import predict
 from mnist_edge.cli.serve import serve
 from mnist_edge.cli.show import show
 from mnist_edge.cli.train import train
+from mnist_edge.core.streams import guard_standard_streams
 
 COMMANDS = (train, export, predict, info, models, evaluate, show, bench, serve)
+NOTHING_ON_STDOUT = {"serve"}  # its log goes to stderr: it runs with stdout closed
 
 app = typer.Typer(
     name="mnist-edge",
@@ -33,12 +35,14 @@ for command in COMMANDS:
 
 def print_version(value: bool) -> None:
     if value:
-        print(f"mnist-edge {metadata.version('mnist-edge')}")
+        with writing_results():
+            print(f"mnist-edge {metadata.version('mnist-edge')}")
         raise typer.Exit()
 
 
 @app.callback()
 def setup(
+    context: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -50,11 +54,12 @@ def setup(
     # Every problem with an input is reported in its record; library warnings (Pillow's
     # decompression-bomb and EXIF warnings) would only repeat them as multi-line noise.
     warnings.simplefilter("ignore")
+    if context.invoked_subcommand not in NOTHING_ON_STDOUT:
+        require_stdout()
 
 
 def main() -> None:
-    for stream in (sys.stdout, sys.stderr):  # a safety net for text no one made printable
-        stream.reconfigure(errors="backslashreplace")
+    guard_standard_streams()
     app()
 
 

@@ -1,8 +1,13 @@
-"""Hostile cases only a real process shows: an unprivileged user. Each asserts the
-records, stderr exactly, and the exit code.
+"""Hostile cases only a real process shows: an unprivileged user, closed and failing standard
+streams. Each asserts the records, stderr exactly, and the exit code.
+
+The rule for the streams (core/streams.py): the results on stdout are what matters. A line
+that cannot be written on stderr loses no record and changes no exit code; a stdout closed
+from the start is one line and exit 3, before any work.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +21,7 @@ from tests.privileges import unprivileged
 pytestmark = pytest.mark.slow
 CLI = str(Path(sys.executable).with_name("mnist-edge"))
 TIMEOUT = 120  # seconds, far above any case: a hang fails instead of stalling the suite
+STDOUT_CLOSED = "mnist-edge: error: cannot write the results (standard output is closed)\n"
 
 
 def run(command: list[str], cwd: Path, **options) -> subprocess.CompletedProcess:
@@ -71,3 +77,64 @@ def test_show_of_an_unreadable_file_is_one_line(folder):
     result = run(unprivileged([CLI, "show", "seven.png", "-o", "out.png"]), folder)
     assert result.stderr == "mnist-edge: error: seven.png: permission denied\n"
     assert result.returncode == 1 and not (folder / "out.png").exists()
+
+
+COMMANDS = {  # every command that writes results on stdout, on inputs of the fixture
+    "predict": ["predict", "-f", "jsonl", "seven.png", "blank.npy", "two.png"],
+    "evaluate": ["evaluate", "."],
+    "show": ["show", "seven.png", "-o", "out.png"],
+    "info": ["info"],
+    "models": ["models"],
+    "bench": ["bench", "--data", "few.npy", "--files", "0", "-f", "json"],
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_closed_stdout_is_one_line_and_exit_3_before_any_work(folder, command):
+    """`>&-` gave an AttributeError traceback (exit 1)."""
+    result = run(
+        [CLI, *COMMANDS[command]],
+        folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert result.stderr == STDOUT_CLOSED
+    assert result.returncode == 3
+    assert not (folder / "out.png").exists()  # show stopped before drawing
+
+
+@pytest.mark.parametrize("stderr", ["closed", "/dev/full"])
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_stderr_that_cannot_be_written_loses_no_result(folder, command, stderr):
+    """`2>&-` predicted nothing (exit 1); `2>/dev/full` made a successful run exit 1. The run
+    must give what it gives with stderr open: the same results, the same exit code."""
+    reference = run([CLI, *COMMANDS[command]], folder)
+    with open("/dev/full", "w") as full:
+        if stderr == "closed":
+            options = {"stderr": subprocess.DEVNULL, "preexec_fn": lambda: os.close(2)}
+        else:
+            options = {"stderr": full}
+        result = run([CLI, *COMMANDS[command]], folder, stdout=subprocess.PIPE, **options)
+    assert result.returncode == reference.returncode
+    if command == "bench":  # timings differ from run to run: the same figures, measured
+        assert json.loads(result.stdout).keys() == json.loads(reference.stdout).keys()
+    else:
+        assert result.stdout == reference.stdout
+
+
+def test_a_stderr_reader_that_leaves_loses_no_record(folder):
+    """The reader of stderr reads one line and goes: the run went on to exit 141 with most
+    records unwritten. 5,000 lines (~450 kB) cannot all wait in the pipe, so the tool writes
+    to a pipe that has surely lost its reader."""
+    with open(folder / "out.jsonl", "w") as out:
+        process = subprocess.Popen(
+            [CLI, *COMMANDS["predict"]], cwd=folder, stdout=out, stderr=subprocess.PIPE
+        )
+        first = process.stderr.readline()
+        process.stderr.close()
+        code = process.wait(timeout=TIMEOUT)
+    records = [json.loads(line) for line in (folder / "out.jsonl").read_text().splitlines()]
+    assert first.startswith(b"mnist-edge: blank.npy#0: no digit found")
+    assert len(records) == 5002 and [records[0]["label"], records[-1]["label"]] == [7, 2]
+    assert code == 1  # blank images failed, as with stderr open
