@@ -1,5 +1,6 @@
 """Hostile cases only a real process shows: an unprivileged user, closed and failing standard
-streams. Each asserts the records, stderr exactly, and the exit code.
+streams, onnxruntime writing to the home. Each asserts the records, stderr exactly, and the
+exit code.
 
 The rule for the streams (core/streams.py): the results on stdout are what matters. A line
 that cannot be written on stderr loses no record and changes no exit code; a stdout closed
@@ -8,6 +9,7 @@ from the start is one line and exit 3, before any work.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +24,9 @@ pytestmark = pytest.mark.slow
 CLI = str(Path(sys.executable).with_name("mnist-edge"))
 TIMEOUT = 120  # seconds, far above any case: a hang fails instead of stalling the suite
 STDOUT_CLOSED = "mnist-edge: error: cannot write the results (standard output is closed)\n"
+TELEMETRY = Path(".cache/Microsoft/DeveloperTools/.onnxruntime")  # under $HOME
+# Each also suppresses onnxruntime's telemetry: left in, the home test could not fail.
+TELEMETRY_OFF = ("CI", "ORT_DISABLE_TELEMETRY", "ORT_RUNNING_UNIT_TESTS")
 
 
 def run(command: list[str], cwd: Path, **options) -> subprocess.CompletedProcess:
@@ -138,3 +143,34 @@ def test_a_stderr_reader_that_leaves_loses_no_record(folder):
     assert first.startswith(b"mnist-edge: blank.npy#0: no digit found")
     assert len(records) == 5002 and [records[0]["label"], records[-1]["label"]] == [7, 2]
     assert code == 1  # blank images failed, as with stderr open
+
+
+def bare_env(home: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in TELEMETRY_OFF}
+    return {**env, "HOME": str(home)}
+
+
+def test_a_missing_home_stays_missing(folder):
+    """onnxruntime 1.32 created $HOME and its telemetry folder there on every run."""
+    home = folder / "no-such-home"
+    control = run([sys.executable, "-c", "import onnxruntime"], folder, env=bare_env(home))
+    assert control.returncode == 0 and (home / TELEMETRY).is_dir()  # what the test would see
+    shutil.rmtree(home)
+    result = run([CLI, "predict", "-f", "jsonl", "seven.png"], folder, env=bare_env(home))
+    assert result.returncode == 0 and json.loads(result.stdout)["label"] == 7
+    assert result.stderr == summary(1, 1)
+    assert not home.exists()
+
+
+def test_an_unwritable_home_gets_no_warning(folder):
+    """Where the home cannot be written, onnxruntime warned in colour on stderr."""
+    home = folder / "read-only-home"
+    home.mkdir(mode=0o555)
+    bare = [sys.executable, "-c", "import onnxruntime"]
+    control = run(unprivileged(bare), folder, env=bare_env(home))
+    assert "\x1b[" in control.stderr  # what the test would see
+    command = unprivileged([CLI, "predict", "-f", "jsonl", "seven.png"])
+    result = run(command, folder, env=bare_env(home))
+    assert result.returncode == 0 and json.loads(result.stdout)["label"] == 7
+    assert result.stderr == summary(1, 1)
+    assert list(home.iterdir()) == []
