@@ -38,7 +38,8 @@ def predict(
             "--format",
             "-f",
             help="table, jsonl or csv; parquet for --output-dir. Default: table on stdout, "
-            "jsonl in --output-dir.",
+            "jsonl in --output-dir. In csv, text that starts with = + - or @ (a file name) gets a "
+            "leading ' so that a spreadsheet shows it and never runs it as a formula.",
             show_default=False,
         ),
     ] = None,

@@ -152,3 +152,35 @@ def test_no_command_refuses_an_input_it_has_not_tried_to_read():
         if getattr(param.type, "readable", False)
     ]
     assert checked == []
+
+
+FORMULAS = ["=2+5.png", "+7.png", "-7.png", "@SUM(7).png"]
+
+
+def test_csv_cells_never_start_a_formula(cli, tmp_path, x_test):
+    """A spreadsheet runs a cell that starts with = + - @ (CSV injection): such a name gets
+    a leading apostrophe in CSV, and stays as it is in jsonl, which no spreadsheet opens."""
+    for name in FORMULAS:
+        Image.fromarray(x_test[0]).save(tmp_path / name)
+    result = cli("predict", "-f", "csv", "--", *FORMULAS, cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["source"] for row in rows] == [f"'{name}" for name in FORMULAS]
+    assert [row["label"] for row in rows] == ["7"] * len(FORMULAS)
+    assert float(rows[0]["probability"]) > 0.9  # numbers stay numbers
+    jsonl = cli("predict", "-f", "jsonl", "--", *FORMULAS, cwd=tmp_path).stdout.splitlines()
+    assert [json.loads(line)["source"] for line in jsonl] == FORMULAS
+
+
+@pytest.mark.parametrize(("model", "shown"), [("folder", "folder"), ("", '""')])
+def test_a_model_that_names_no_file_is_a_usage_error(cli, tmp_path, model, shown):
+    """A folder exited 1 where the README says 2; an empty name said ".: not a regular
+    file"."""
+    (tmp_path / "folder").mkdir()
+    Image.new("L", (28, 28)).save(tmp_path / "blank.png")
+    result = cli("predict", "--model", model, "blank.png", cwd=tmp_path)
+    what = "a folder" if model else "an empty name"
+    assert result.stderr == (
+        f"mnist-edge: error: {shown}: {what}; name an ONNX model file or a shipped model "
+        "(shipped: mlp, mlp.int8, cnn, cnn.int8)\n"
+    )
+    assert result.returncode == 2 and result.stdout == ""
