@@ -1,5 +1,6 @@
 """Hostile cases only a real process shows: an unprivileged user, closed and failing standard
-streams, onnxruntime writing to the home. Each asserts the records, stderr exactly, and the
+streams, onnxruntime writing to the home, and broken models (a library's log line goes to
+descriptor 2, past any in-process capture). Each asserts the records, stderr exactly, and the
 exit code.
 
 The rule for the streams (core/streams.py): the results on stdout are what matters. A line
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.models import eleven_model, failing_model, logits_model, one_row_model
 from tests.privileges import unprivileged
 
 pytestmark = pytest.mark.slow
@@ -174,3 +176,35 @@ def test_an_unwritable_home_gets_no_warning(folder):
     assert result.returncode == 0 and json.loads(result.stdout)["label"] == 7
     assert result.stderr == summary(1, 1)
     assert list(home.iterdir()) == []
+
+
+BROKEN_MODELS = {  # what each gives, and the record's error for every input
+    "one-row": (one_row_model, "the model's output does not have one row per image"),
+    "logits": (logits_model, "the model gave values outside [0, 1]: not probabilities (logits?)"),
+    "eleven": (eleven_model, "the model's output has rows of shape (11,), not (10,)"),
+    "fails": (failing_model, "the model failed to run ([ONNXRuntimeError] : 2 : INVALID_ARGUMENT"),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN_MODELS))
+def test_a_broken_model_costs_each_input_one_record(folder, x_test, name):
+    """A model that loads but answers wrongly, or fails when run: a record and a line each,
+    in the one-thread session (one image) and the pooled one (twelve), and nothing of
+    onnxruntime's own on stderr. A model with fewer rows than images lost the batch to
+    "generator raised StopIteration"."""
+    make, error = BROKEN_MODELS[name]
+    model = make(folder / f"{name}.onnx")
+    np.save(folder / "twelve.npy", x_test[:12])
+    sources = ["seven.png", *[f"twelve.npy#{index}" for index in range(12)]]
+    for batch in ("1", "13"):
+        command = [CLI, "predict", "-f", "jsonl", "--model", str(model), "--batch-size", batch]
+        result = run([*command, "seven.png", "twelve.npy"], folder)
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        if name == "one-row" and batch == "1":  # one image, one row: the model is right
+            assert all("error" not in record for record in records) and result.returncode == 0
+            continue
+        assert [record["source"] for record in records] == sources
+        assert all(record["error"].startswith(error) for record in records), records[0]
+        lines = [f"mnist-edge: {r['source']}: {r['error']}\n" for r in records]
+        assert result.stderr == "".join(lines) + summary(0, 13)
+        assert result.returncode == 1
