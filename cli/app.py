@@ -1,6 +1,7 @@
 """The `mnist-edge` command: one Typer app, one module per command. Commands only wire;
 heavy modules load inside them, so `mnist-edge --help` starts in a blink."""
 
+import sys
 import warnings
 from importlib import metadata
 from typing import Annotated
@@ -8,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mnist_edge.cli.bench import bench
-from mnist_edge.cli.console import require_stdout, writing_results
+from mnist_edge.cli.console import EXIT_WRITE, require_stdout, warn, writing_results
 from mnist_edge.cli.evaluate import evaluate
 from mnist_edge.cli.export import export
 from mnist_edge.cli.info import info
@@ -17,7 +18,7 @@ from mnist_edge.cli.predict import predict
 from mnist_edge.cli.serve import serve
 from mnist_edge.cli.show import show
 from mnist_edge.cli.train import train
-from mnist_edge.core.streams import guard_standard_streams
+from mnist_edge.core.streams import STDOUT_CLOSED, StdoutClosed, guard_standard_streams
 
 COMMANDS = (train, export, predict, info, models, evaluate, show, bench, serve)
 NOTHING_ON_STDOUT = {"serve"}  # its log goes to stderr: it runs with stdout closed
@@ -60,7 +61,11 @@ def setup(
 
 def main() -> None:
     guard_standard_streams()
-    app()
+    try:
+        app()
+    except StdoutClosed:  # what Typer writes itself (help, usage) where there is no stdout
+        warn(f"error: cannot write the results ({STDOUT_CLOSED})")
+        sys.exit(EXIT_WRITE)
 
 
 if __name__ == "__main__":

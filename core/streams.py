@@ -21,12 +21,16 @@ from mnist_edge.core.text import PROGRAM, printable
 STDOUT_CLOSED = "standard output is closed"
 
 
+class StdoutClosed(OSError):
+    """A write to a stdout that was closed when the process started."""
+
+
 class ClosedOutput(io.TextIOBase):
     """stdout when the process started without one (`>&-`): every write fails, as a write to
     a closed descriptor does, so that results are never silently lost."""
 
     def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, STDOUT_CLOSED)
+        raise StdoutClosed(errno.EBADF, STDOUT_CLOSED)
 
     def fileno(self) -> int:
         return 1

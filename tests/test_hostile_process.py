@@ -93,6 +93,7 @@ COMMANDS = {  # every command that writes results on stdout, on inputs of the fi
     "info": ["info"],
     "models": ["models"],
     "bench": ["bench", "--data", "few.npy", "--files", "0", "-f", "json"],
+    "help": ["--help"],
 }
 
 
