@@ -34,7 +34,7 @@ def bench(
         ),
     ] = None,
     threads: ThreadsOption = None,
-    data: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
+    data: Annotated[Path | None, typer.Option(readable=False, help=IMAGES_HELP)] = None,
     files: Annotated[
         int, typer.Option(min=0, help="PNG files for the end-to-end figure (0: skip it).")
     ] = 10_000,
@@ -59,11 +59,12 @@ def bench(
 def bench_images(data: Path | None) -> np.ndarray:
     """uint8 (N, 28, 28) images from --data, or one line and exit 1 saying what to pass."""
     from mnist_edge.core.errors import DataError, InputError
+    from mnist_edge.core.files import is_folder
     from mnist_edge.core.mnist import load_mnist
     from mnist_edge.measure import TEST_SLICE
 
     try:
-        if data is None or data.is_dir():
+        if data is None or is_folder(data):
             try:
                 return load_mnist(data).x_test
             except DataError:

@@ -2,19 +2,19 @@
 codes that say what happened.
 
 Exit codes: 0 every input was predicted; 1 some input (or the model) could not be used;
-2 a usage error; 3 the results could not be written (disk full, I/O error); 141 the reader
-of standard output went away (`| head`), as for any Unix filter (128 + SIGPIPE).
+2 a usage error; 3 the results could not be written (disk full, I/O error, stdout closed);
+141 the reader of standard output went away (`| head`), as for any Unix filter (128 +
+SIGPIPE). A line that cannot be written on stderr changes none of them (core/streams.py).
 """
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from typing import NoReturn
 
 import typer
 
-from mnist_edge.core.text import PROGRAM, printable
+from mnist_edge.core.streams import STDOUT_CLOSED, ClosedOutput, drop, say
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -26,7 +26,7 @@ def warn(message: str) -> None:
     """One line on stderr, prefixed with the program name (after what stdout holds so far)."""
     with contextlib.suppress(OSError):  # a closed stdout is handled where results are written
         sys.stdout.flush()
-    print(f"{PROGRAM}: {printable(message)}", file=sys.stderr, flush=True)
+    say(message)
 
 
 def note(message: str) -> None:
@@ -52,25 +52,26 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     raise typer.Exit(code)
 
 
+def require_stdout() -> None:
+    """Before a command that writes results starts its work: one line and exit 3 when the
+    process was started with stdout closed (`>&-`), where no result could go."""
+    if isinstance(sys.stdout, ClosedOutput):
+        fail(f"cannot write the results ({STDOUT_CLOSED})", EXIT_WRITE)
+
+
 @contextlib.contextmanager
 def writing_results() -> Iterator[None]:
     """Around everything a command writes to stdout: a reader that left ends the command
-    quietly (141); a failed write (a full disk) ends it with one line (3)."""
+    quietly (141); a failed write (a full disk) ends it with one line (3). stdout is then
+    pointed at /dev/null, so that the interpreter's last flush cannot fail again."""
     try:
         yield
         sys.stdout.flush()
     except BrokenPipeError:
-        _drop_stdout()
+        drop(sys.stdout)
         raise typer.Exit(EXIT_CLOSED_PIPE) from None
     except OSError as error:
         if error.filename is not None:  # not a write to stdout
             raise
-        _drop_stdout()
+        drop(sys.stdout)
         fail(f"cannot write the results ({error.strerror or error})", EXIT_WRITE)
-
-
-def _drop_stdout() -> None:
-    """Point stdout at /dev/null, so that the interpreter's last flush cannot fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)

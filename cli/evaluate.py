@@ -1,5 +1,6 @@
 """`mnist-edge evaluate`: a model's accuracy on a labelled set, and pictures of it."""
 
+import stat
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from mnist_edge.cli.options import (
     ReportFormat,
     ReportFormatOption,
     ThreadsOption,
+    looked_up,
     open_predictor,
 )
 from mnist_edge.cli.pictures import save_picture
@@ -23,6 +25,7 @@ def evaluate(
     data: Annotated[
         Path,
         typer.Argument(
+            readable=False,  # an unreadable set is reported as such (exit 1), not as usage
             help="Labelled images: an MNIST npz (its test split), an IDX images file (labels "
             "found beside it), or a folder of images with a labels.csv (file,label).",
             show_default=False,
@@ -30,7 +33,9 @@ def evaluate(
     ],
     labels: Annotated[
         Path | None,
-        typer.Argument(help="Labels for an array file (IDX or .npy), if not found beside it."),
+        typer.Argument(
+            readable=False, help="Labels for an array file (IDX or .npy), if not found beside it."
+        ),
     ] = None,
     model: ModelOption = None,
     output_format: ReportFormatOption = ReportFormat.table,
@@ -38,7 +43,9 @@ def evaluate(
     threads: ThreadsOption = None,
     plot: Annotated[
         Path | None,
-        typer.Option(help="Also write confusion.png and mistakes.png into this folder."),
+        typer.Option(
+            readable=False, help="Also write confusion.png and mistakes.png into this folder."
+        ),
     ] = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -49,9 +56,10 @@ def evaluate(
     from mnist_edge.runtime.records import has_error
     from mnist_edge.runtime.sources import labelled
 
-    if not data.exists():
+    if looked_up(data) is None:
         fail(f"{data}: no such file or directory", EXIT_USAGE)
-    if plot is not None and plot.exists() and not plot.is_dir():
+    plot_status = looked_up(plot) if plot is not None else None
+    if plot_status is not None and not stat.S_ISDIR(plot_status.st_mode):
         fail(f"--plot {plot}: not a folder (it names an existing file)", EXIT_USAGE)
     predictor = open_predictor(model, threads)
     progress = Progress(enabled=False if quiet else None)

@@ -1,5 +1,7 @@
-"""Options that several commands share, declared once, and the model they open."""
+"""Options that several commands share, declared once, the model they open, and the paths
+they name looked up."""
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -52,6 +54,7 @@ ReportFormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help
 MnistOption = Annotated[
     Path | None,
     typer.Option(
+        readable=False,  # the data's own check says what is wrong with it
         help="MNIST as an npz file or a folder of the four IDX files (raw or .gz). "
         "Default: data/mnist.npz, then ~/.keras/datasets/mnist.npz.",
         show_default=False,
@@ -60,6 +63,18 @@ MnistOption = Annotated[
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress line on a terminal's stderr.")
 ]
+
+
+def looked_up(path: Path) -> os.stat_result | None:
+    """What `path` names (None: nothing), or one line and exit 1 when the system refuses to
+    look (a name too long, a folder on the way that cannot be searched)."""
+    from mnist_edge.core.errors import InputError
+    from mnist_edge.core.files import file_status
+
+    try:
+        return file_status(path)
+    except InputError as error:
+        fail(f"{path}: {error}")
 
 
 def open_predictor(model: str | Path | None, threads: int | None = None) -> "Predictor":

@@ -21,6 +21,7 @@ from mnist_edge.core.limits import MAX_WORKERS
 InputsArgument = Annotated[
     list[Path],
     typer.Argument(
+        readable=False,  # an unreadable input is its own error record, not a usage error
         help="Image files (PNG, JPEG, BMP, GIF, TIFF, WebP), folders, .npy/.npz arrays "
         "of shape (N, 28, 28), or IDX files (raw or .gz).",
         show_default=False,
@@ -37,7 +38,8 @@ def predict(
             "--format",
             "-f",
             help="table, jsonl or csv; parquet for --output-dir. Default: table on stdout, "
-            "jsonl in --output-dir.",
+            "jsonl in --output-dir. In csv, text that starts with = + - or @ (a file name) gets a "
+            "leading ' so that a spreadsheet shows it and never runs it as a formula.",
             show_default=False,
         ),
     ] = None,
@@ -68,7 +70,11 @@ def predict(
     ] = None,
     output_dir: Annotated[
         Path | None,
-        typer.Option(file_okay=False, help="With --engine ray: shards written there, not stdout."),
+        typer.Option(
+            file_okay=False,
+            readable=False,
+            help="With --engine ray: shards written there, not stdout.",
+        ),
     ] = None,
     quiet: QuietOption = False,
 ) -> None:

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
+from mnist_edge.core.streams import write_diagnostic
+
 REDRAW_SECONDS = 0.2
 Result = TypeVar("Result")
 
@@ -55,14 +57,12 @@ class Progress:
 
     def clear(self) -> None:
         if self.enabled and self._width:
-            sys.stderr.write("\r" + " " * self._width + "\r")
-            sys.stderr.flush()
+            write_diagnostic("\r" + " " * self._width + "\r")
             self._width = 0
 
     def _draw(self) -> None:
         text = self.line()
-        sys.stderr.write("\r" + text.ljust(self._width))
-        sys.stderr.flush()
+        write_diagnostic("\r" + text.ljust(self._width))
         self._width = max(self._width, len(text))
         self._drawn = time.monotonic()
 

@@ -1,13 +1,14 @@
 """`mnist-edge show`: the tutorial's closing plot, for any input."""
 
 import os
+import stat
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from mnist_edge.cli.console import EXIT_USAGE, fail, writing_results
-from mnist_edge.cli.options import ModelOption, open_predictor
+from mnist_edge.cli.options import ModelOption, looked_up, open_predictor
 from mnist_edge.cli.pictures import save_picture
 
 
@@ -16,6 +17,7 @@ def show(
         Path,
         typer.Argument(
             metavar="INPUT",
+            readable=False,  # an unreadable input is reported as such (exit 1), not as usage
             help="An image file, or an array file (.npy, .npz, IDX).",
             show_default=False,
         ),
@@ -29,6 +31,7 @@ def show(
         typer.Option(
             "--output",
             "-o",
+            readable=False,
             help="PNG file (or folder) to write. Default: <input>-show.png here.",
         ),
     ] = None,
@@ -62,7 +65,8 @@ def output_path(output: str | None, default: Path) -> Path:
     if output is None:
         return default
     path = Path(output)
-    if output.endswith(("/", os.sep)) or path.is_dir():
+    status = looked_up(path)
+    if output.endswith(("/", os.sep)) or (status is not None and stat.S_ISDIR(status.st_mode)):
         return path / default.name
     if path.suffix.lower() != ".png":
         fail(f"--output {output}: pictures are written as PNG; name a .png file", EXIT_USAGE)

@@ -52,10 +52,30 @@ def check_file_size(size: int, max_bytes: int) -> None:
         )
 
 
+def file_status(path: Path | str) -> os.stat_result | None:
+    """What `path` names (links followed), or None when nothing is there (a dangling link, a
+    file where a folder should be). InputError when the system refuses to look: a name too
+    long, a folder on the way that cannot be searched (pathlib's `is_dir()` raises then)."""
+    try:
+        return os.stat(path)
+    except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            return None
+        raise InputError(open_problem(error)) from None
+
+
+def is_folder(path: Path | str) -> bool:
+    """Whether `path` names a folder; InputError when the system refuses to look."""
+    status = file_status(path)
+    return status is not None and stat.S_ISDIR(status.st_mode)
+
+
 def open_problem(error: OSError) -> str:
     """What an OSError from opening a file means, in a few words."""
     if error.errno == errno.ENOENT:
         return "no such file or directory"
+    if error.errno == errno.ENAMETOOLONG:
+        return "name too long for the file system"
     if error.errno == errno.EISDIR:
         return "not a regular file (a directory)"
     if error.errno in (errno.EACCES, errno.EPERM):

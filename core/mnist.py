@@ -12,6 +12,7 @@ import numpy as np
 
 from mnist_edge.core.arrayfiles import open_idx, open_npz
 from mnist_edge.core.errors import DataError, InputError
+from mnist_edge.core.files import file_status
 
 ARRAY_SHA256 = {
     "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
@@ -51,7 +52,7 @@ def candidate_paths(data: Path | None = None) -> list[Path]:
 def find_mnist(data: Path | None = None) -> Path:
     """The first MNIST location that exists, or a DataError saying what to do."""
     for path in candidate_paths(data):
-        if path.exists():
+        if _exists(path):
             return path
     if data is not None:
         raise DataError(f"{data}: no such file or directory")
@@ -94,7 +95,7 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
 def _read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
     arrays = {}
     for key, name in IDX_NAMES.items():
-        path = next((p for p in (folder / name, folder / f"{name}.gz") if p.exists()), None)
+        path = next((p for p in (folder / name, folder / f"{name}.gz") if _exists(p)), None)
         if path is None:
             raise DataError(
                 f"{folder}: no {name} (or {name}.gz); expected the four MNIST IDX files"
@@ -104,3 +105,12 @@ def _read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
         except InputError as error:
             raise DataError(f"{path}: {error}") from None
     return arrays
+
+
+def _exists(path: Path) -> bool:
+    """Whether something is at `path`; DataError when the system refuses to look (a name too
+    long, a folder on the way that cannot be searched)."""
+    try:
+        return file_status(path) is not None
+    except InputError as error:
+        raise DataError(f"{path}: {error}") from None

@@ -16,11 +16,13 @@ NOT_FINITE = "contains NaN or infinite values"
 
 def image_count(shape: tuple[int, ...], dtype: np.dtype) -> int:
     """How many images an array of this shape and dtype holds: (N, 28, 28), (N, 784) or
-    (28, 28). InputError for anything else."""
+    (28, 28), or none for an empty (0,) array. InputError for anything else."""
     if dtype.kind not in "uif":
         raise InputError(f"dtype {dtype} is not supported; expected uint8 or float in [0, 1]")
     if shape == (IMAGE_SIZE, IMAGE_SIZE):
         return 1
+    if shape == (0,):  # np.array([]), predict([]): an empty batch
+        return 0
     if (
         len(shape) == 3
         and shape[1:] == (IMAGE_SIZE, IMAGE_SIZE)

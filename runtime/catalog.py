@@ -35,21 +35,28 @@ def shipped_path(name: str, int8: bool = False) -> Path:
 def resolve(model: str | os.PathLike) -> Path:
     """The file `model` names: an existing path as it is, else a shipped model's file.
 
-    Raises UnknownModel (one line listing the shipped names) when it is neither.
+    Raises UnknownModel (one line listing the shipped names) when it is neither: an empty
+    name (which pathlib would read as "."), a folder, or a name that is nowhere.
     """
+    shown, shipped = printable(str(model)), f"shipped: {', '.join(names())}"
+    if not os.fspath(model):
+        raise UnknownModel(
+            f'"": an empty name; name an ONNX model file or a shipped model ({shipped})'
+        )
     path = Path(model)
+    if os.path.isdir(path):
+        raise UnknownModel(
+            f"{shown}: a folder; name an ONNX model file or a shipped model ({shipped})"
+        )
     if os.path.lexists(path):
         return path
     try:
         return shipped_path(str(model))
     except KeyError:
         pass
-    shown = printable(str(model))
     if os.sep in str(model):
         raise UnknownModel(f"{shown}: no such file or directory")
-    raise UnknownModel(
-        f"{shown}: no such model file, nor a shipped model (shipped: {', '.join(names())})"
-    )
+    raise UnknownModel(f"{shown}: no such model file, nor a shipped model ({shipped})")
 
 
 def split_name(name: str) -> tuple[str, bool]:

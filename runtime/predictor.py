@@ -30,6 +30,7 @@ from mnist_edge.core.text import one_line, printable
 from mnist_edge.runtime import catalog  # names only: it imports nothing of the runtime
 from mnist_edge.runtime.arrays import as_image_batch, checked_pixels
 from mnist_edge.runtime.bound import BoundSession
+from mnist_edge.runtime.telemetry import telemetry_off
 
 CHUNK = 1024  # images per onnxruntime call for large inputs; the float32 copy the model makes
 # of a chunk (3 MiB) stays in cache: 4096 was ~20% slower at 10,000 images
@@ -178,6 +179,7 @@ def open_session(model_bytes: bytes, name: str, threads: int | None):
     onnxruntime's default of spinning between parallel sections (turned off, the int8 model
     lost ~10% of its throughput at 10,000 images).
     """
+    telemetry_off()  # before the import: onnxruntime reads the switch when it loads
     import onnxruntime
 
     options = onnxruntime.SessionOptions()

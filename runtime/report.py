@@ -11,6 +11,10 @@ from mnist_edge.runtime.records import Prediction, dumps, record
 
 BAR_WIDTH = 20
 NEXT_WIDTH = 8  # one of the next best digits: "8  17.5%"
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): a file
+# named "=HYPERLINK(...).png" must not become a link, nor "-2+3.png" a sum. OWASP's advice: a
+# leading apostrophe, which spreadsheets show as text and do not display.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class TableWriter:
@@ -66,7 +70,15 @@ class CsvWriter:
         for rank, best in enumerate(row.pop("top_k", []), start=1):
             row[f"top{rank}_label"] = best["label"]
             row[f"top{rank}_probability"] = best["probability"]
-        self.writer.writerow(row)
+        self.writer.writerow({column: _cell(value) for column, value in row.items()})
+
+
+def _cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows and never runs: text that starts like a formula gets
+    a leading apostrophe; numbers are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 Writer = TableWriter | JsonlWriter | CsvWriter

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mnist_edge.core.arrayfiles import looks_like_idx
 from mnist_edge.core.errors import InputError
-from mnist_edge.core.files import open_problem
+from mnist_edge.core.files import is_folder, open_problem
 from mnist_edge.core.text import printable
 from mnist_edge.runtime.images import is_image_name
 from mnist_edge.runtime.labels import LABELS_FILE, parse_label, read_labels
@@ -51,7 +51,12 @@ def expand(paths: list[Path], recursive: bool = False, labelled: bool = False) -
     """The sources named by `paths`, in order; folders yield the files they hold, sorted."""
     labels = LabelsBeside(labelled)
     for path in paths:
-        if path.is_dir():
+        try:
+            folder = is_folder(path)
+        except InputError as error:  # a name too long, a folder on the way that is locked
+            yield Failed(printable(str(path)), str(error))
+            continue
+        if folder:
             yield from _walk(path, recursive, labels)
         elif os.path.lexists(path):
             yield classify(path, labels)

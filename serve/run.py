@@ -8,11 +8,11 @@ exit 0. A second SIGINT stops at once.
 import logging
 import signal
 import socket
-import sys
 from types import FrameType
 
 import uvicorn
 
+from mnist_edge.core.streams import say  # a line on stderr, lost (not fatal) if it cannot be
 from mnist_edge.core.text import PROGRAM, one_line
 from mnist_edge.serve.guard import ASGIApp
 from mnist_edge.serve.http import bounded_protocol
@@ -80,10 +80,6 @@ class Server(uvicorn.Server):
         await super().shutdown(sockets)
         count = self.server_state.total_requests
         say(f"stopped after {count:,} request{'' if count == 1 else 's'}")
-
-
-def say(line: str) -> None:
-    print(f"{PROGRAM}: {line}", file=sys.stderr, flush=True)
 
 
 def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:

@@ -50,6 +50,17 @@ def eleven_model(path: Path) -> Path:
     )
 
 
+def failing_model(path: Path) -> Path:
+    """Loads and passes every check a loader can make, then fails on every run: it gathers
+    columns 1 to 10 of ten (index 10 is past the end), which only the data can show."""
+    return _save(
+        path,
+        "fails",
+        [*_row_sums("sums"), _node("Gather", "sums", "one_to_ten", out="shifted", axis=1)],
+        _node("Softmax", "shifted", axis=1),
+    )
+
+
 def _row_sums(out: str) -> list:
     """(batch, 10) float sums of the first ten pixel rows of each image."""
     return [
@@ -77,6 +88,7 @@ def _save(path: Path, name: str, nodes: list, last) -> Path:
     ]
     initializers.append(numpy_helper.from_array(np.array(0.1, np.float32), "tenth"))
     initializers.append(numpy_helper.from_array(np.array([0.0], np.float32), "nothing"))
+    initializers.append(numpy_helper.from_array(np.arange(1, 11, dtype=np.int64), "one_to_ten"))
     graph = helper.make_graph(
         [*nodes, last],
         name,

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from harness.processes import measure_process
 from tests.conftest import Run, invoke
@@ -159,3 +160,73 @@ def test_worst_cases_that_pass_the_limits(tmp_path, mnist):
         print(f"  {name:<28} {size_kb:8,.0f} kB {run.max_rss_mb:6.0f} MB {run.seconds:5.2f} s")
         assert record.get("label") == mnist.y_test[index], record
         assert run.max_rss_mb < MAX_RSS_MB
+
+
+def test_a_name_the_system_refuses_to_look_up_is_its_own_record(cli, tmp_path, x_test):
+    """A 300-byte name (the limit is 255): stat fails with ENAMETOOLONG, which pathlib's
+    is_dir() raised, a traceback that cost every record (an unreadable folder on the way,
+    EACCES, is the same case: tests/test_hostile_process.py)."""
+    Image.fromarray(x_test[0]).save(tmp_path / "first.png")
+    Image.fromarray(x_test[7]).save(tmp_path / "last.png")
+    long_name = "a" * 296 + ".png"
+    result = cli("predict", "-f", "jsonl", "first.png", long_name, "last.png", cwd=tmp_path)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [record.get("label") for record in records] == [7, None, 9]
+    assert records[1] == {"source": long_name, "error": "name too long for the file system"}
+    assert result.stderr == (
+        f"mnist-edge: {long_name}: name too long for the file system\n"
+        "mnist-edge: 2 of 3 inputs predicted, 1 failed\n"
+    )
+    assert result.returncode == 1
+
+
+def test_no_command_refuses_an_input_it_has_not_tried_to_read():
+    """Typer checks that a Path can be read unless told not to, and refuses with a usage
+    error (exit 2) before anything runs; an unreadable input must be its own record (as an
+    unprivileged user: tests/test_hostile_process.py). train and export, whose files
+    TensorFlow reads, and serve's --static (which must exist) keep Typer's checks."""
+    import typer.main
+
+    from mnist_edge.cli.app import app
+
+    commands = typer.main.get_command(app).commands
+    checked = [
+        f"{name} {param.name}"
+        for name, command in commands.items()
+        if name not in {"train", "export", "serve"}
+        for param in command.params
+        if getattr(param.type, "readable", False)
+    ]
+    assert checked == []
+
+
+FORMULAS = ["=2+5.png", "+7.png", "-7.png", "@SUM(7).png"]
+
+
+def test_csv_cells_never_start_a_formula(cli, tmp_path, x_test):
+    """A spreadsheet runs a cell that starts with = + - @ (CSV injection): such a name gets
+    a leading apostrophe in CSV, and stays as it is in jsonl, which no spreadsheet opens."""
+    for name in FORMULAS:
+        Image.fromarray(x_test[0]).save(tmp_path / name)
+    result = cli("predict", "-f", "csv", "--", *FORMULAS, cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["source"] for row in rows] == [f"'{name}" for name in FORMULAS]
+    assert [row["label"] for row in rows] == ["7"] * len(FORMULAS)
+    assert float(rows[0]["probability"]) > 0.9  # numbers stay numbers
+    jsonl = cli("predict", "-f", "jsonl", "--", *FORMULAS, cwd=tmp_path).stdout.splitlines()
+    assert [json.loads(line)["source"] for line in jsonl] == FORMULAS
+
+
+@pytest.mark.parametrize(("model", "shown"), [("folder", "folder"), ("", '""')])
+def test_a_model_that_names_no_file_is_a_usage_error(cli, tmp_path, model, shown):
+    """A folder exited 1 where the README says 2; an empty name said ".: not a regular
+    file"."""
+    (tmp_path / "folder").mkdir()
+    Image.new("L", (28, 28)).save(tmp_path / "blank.png")
+    result = cli("predict", "--model", model, "blank.png", cwd=tmp_path)
+    what = "a folder" if model else "an empty name"
+    assert result.stderr == (
+        f"mnist-edge: error: {shown}: {what}; name an ONNX model file or a shipped model "
+        "(shipped: mlp, mlp.int8, cnn, cnn.int8)\n"
+    )
+    assert result.returncode == 2 and result.stdout == ""

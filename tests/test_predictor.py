@@ -12,6 +12,7 @@ from onnx import TensorProto, helper
 
 from mnist_edge.core.errors import ModelError
 from mnist_edge.runtime import Predictor, default_model_path
+from mnist_edge.runtime.catalog import UnknownModel
 from mnist_edge.runtime.predictor import CHUNK, SMALL_BATCH
 
 EXACT = 0.0  # uint8 and tutorial floats reach the model as the same pixels
@@ -59,8 +60,16 @@ def test_bad_arrays_are_refused_clearly(predictor, images, message):
         predictor.predict(images)
 
 
-def test_empty_batch(predictor):
-    assert predictor.predict(np.zeros((0, 28, 28), np.uint8)).shape == (0, 10)
+@pytest.mark.parametrize(
+    "empty",
+    [np.zeros((0, 28, 28), np.uint8), np.zeros((0, 784), np.float32), np.array([]), []],
+    ids=["uint8", "float", "np.array([])", "[]"],
+)
+def test_empty_batch(predictor, empty):
+    """An empty batch, even one that says nothing of its shape, has no probabilities (an empty
+    float array raised NumPy's error)."""
+    result = predictor.predict(empty)
+    assert result.shape == (0, 10) and result.dtype == np.float32
 
 
 def test_large_float_input_is_converted_chunk_by_chunk(predictor, x_test):
@@ -92,12 +101,17 @@ def test_missing_model_file(tmp_path):
         Predictor(tmp_path / "nope.onnx")
 
 
-@pytest.mark.parametrize(
-    ("path", "kind"), [("/dev/null", "a character device"), ("/", "a directory")]
-)
-def test_model_that_is_not_a_regular_file(path, kind):
-    with pytest.raises(ModelError, match=f"not a regular file \\({kind}\\)"):
-        Predictor(path)
+def test_model_that_is_not_a_regular_file():
+    with pytest.raises(ModelError, match=r"not a regular file \(a character device\)"):
+        Predictor("/dev/null")
+
+
+@pytest.mark.parametrize(("model", "shown"), [("/", "/"), ("", '""')])
+def test_a_folder_or_an_empty_name_is_no_model(model, shown):
+    """Neither names a model (the empty name was read as the current folder, "."): the
+    command line makes it a usage error."""
+    with pytest.raises(UnknownModel, match=f"^{shown}: "):
+        Predictor(model)
 
 
 def test_not_an_onnx_file(tmp_path):
