@@ -20,7 +20,12 @@ def export_c(
     ],
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="Folder for mnist_model.h and mnist_model.c."),
+        typer.Option(
+            "--output",
+            "-o",
+            readable=False,  # a folder to write: whatever stands there is judged when writing
+            help="Folder for mnist_model.h and mnist_model.c.",
+        ),
     ] = Path("artifacts/mcu"),
 ) -> None:
     """Generate dependency-free C99 (mnist_model.h, mnist_model.c) from an ONNX model, for a

@@ -18,7 +18,8 @@ from mnist_edge.core.arrayfiles import (
 )
 from mnist_edge.core.errors import InputError
 from mnist_edge.core.limits import MAX_ARRAY_IMAGES
-from mnist_edge.runtime.sources import ArrayFile, read_array_file
+from mnist_edge.runtime.array_inputs import read_array_file
+from mnist_edge.runtime.sources import ArrayFile
 from tests.hostile import crowded_npz
 
 
