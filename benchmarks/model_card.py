@@ -1,4 +1,4 @@
-"""`make model-card`: the README's table of models, every figure measured in one run.
+"""`make model-card`: docs/model-card.md's table of models, every figure measured in one run.
 
 Each folder named is one training run holding model.onnx and model.int8.onnx (exported
 with parity proven) and metrics.json. Both files of each are measured on the same images:
@@ -9,7 +9,7 @@ throughput at batch 1,024 (measure/bench.py). Speed is measured REPEATS times, t
 interleaved, and the median kept; each ratio to the tutorial MLP is taken within a repeat.
 Then the issue's targets are checked against the figures.
 
-Usage: python -m benchmarks.model_card README.md FOLDER...
+Usage: python -m benchmarks.model_card docs/model-card.md FOLDER...
 """
 
 import json
@@ -199,14 +199,14 @@ def section(rows: list[Row], loads: tuple[float, float], seconds: float) -> str:
 
 
 def main() -> None:
-    readme, folders = Path(sys.argv[1]), [Path(arg) for arg in sys.argv[2:]]
+    page, folders = Path(sys.argv[1]), [Path(arg) for arg in sys.argv[2:]]
     started, load_start = time.perf_counter(), os.getloadavg()[0]
     rows = [row for folder in folders for row in rows_of(folder)]
     print(f"accuracy of {len(rows)} models ...", file=sys.stderr, flush=True)
     measure_accuracy(rows)
     measure_speed(rows, baseline=next(row for row in rows if row.label == "MLP"))
     text = section(rows, (load_start, os.getloadavg()[0]), time.perf_counter() - started)
-    write_section(readme, SECTION, text)
+    write_section(page, SECTION, text)
     print(text)
 
 

@@ -1,4 +1,5 @@
-"""BENCHMARKS.md: machine, versions, targets, absolute figures, ratios, noise, method."""
+"""docs/performance.md's `engines` section: machine, versions, targets, absolute figures,
+ratios, noise, method."""
 
 import datetime
 from collections.abc import Callable
@@ -47,18 +48,18 @@ class Results:
 
 
 def render(results: Results) -> str:
-    """The whole of BENCHMARKS.md."""
+    """The `engines` section (its page has the title and says what the figures mean)."""
     return (
         "\n\n".join(
             [
                 _header(results),
                 _machine(results),
-                "## Targets\n\n" + targets_table(results),
-                "## In-process, on the 10,000 MNIST test images\n\n" + _engines(results),
-                "## Ratios (taken within each repeat, then the median)\n\n" + _ratios(results),
-                "## Whole processes\n\n" + _processes(results),
-                "## Sizes on disk\n\n" + _sizes(results),
-                "## Noise\n\n" + _noise(results),
+                "### Targets\n\n" + targets_table(results),
+                "### In-process, on the 10,000 MNIST test images\n\n" + _engines(results),
+                "### Ratios (taken within each repeat, then the median)\n\n" + _ratios(results),
+                "### Whole processes\n\n" + _processes(results),
+                "### Sizes on disk\n\n" + _sizes(results),
+                "### Noise\n\n" + _noise(results),
                 _method(results),
             ]
         )
@@ -69,19 +70,18 @@ def render(results: Results) -> str:
 def _header(results: Results) -> str:
     today = datetime.date.today().isoformat()
     return (
-        "# Benchmarks\n\n"
         f"Made by `make bench` (`{results.command}`) on {today}. Each figure is the median "
         f"of {results.repeats} repeat(s); `±x%` is half the min-max range of the repeats, "
         "relative to the median.\n\n"
         f"Taken on a shared {results.machine['cores']}-core virtual machine (see the load average "
-        "below): compare figures within this file, and expect a quieter machine to do better."
+        "below): compare figures within this section, and expect a quieter machine to do better."
     )
 
 
 def _machine(results: Results) -> str:
     machine = results.machine
     lines = [
-        "## Machine and versions\n",
+        "### Machine and versions\n",
         f"- CPU: {machine['cpu']}, {machine['cores']} cores, flags: "
         f"{' '.join(machine['flags']) or 'none of interest'}",
         f"- Load average (1 min): {results.load[0]:.2f} at the start, {results.load[1]:.2f} at "
@@ -175,7 +175,7 @@ def _noise(results: Results) -> str:
 
 
 def _method(results: Results) -> str:
-    return f"""## How it was measured
+    return f"""### How it was measured
 
 - One process (the train venv) runs every engine on the same 10,000 test images, engine
   after engine, in each repeat. Keras, TensorFlow Lite and the NumPy floor get float32

@@ -1,5 +1,5 @@
-"""What `make bench-scale` measured, as the `scale` section of BENCHMARKS.md and the README's
-figures, with the projection to ten million images on N machines."""
+"""What `make bench-scale` measured, as the `scale` section of docs/cluster.md, with the
+projection to ten million images on N machines."""
 
 import datetime
 from dataclasses import dataclass
@@ -61,11 +61,10 @@ class ScaleResults:
 
 
 def render(results: ScaleResults) -> str:
-    """The `scale` section of BENCHMARKS.md."""
+    """The `scale` section of docs/cluster.md: the figures, how, and what they project to."""
     today = datetime.date.today().isoformat()
     return "\n\n".join(
         [
-            "## Scale: the Ray engine on one machine (`make bench-scale`)",
             f"Made by `{results.command}` on {today}: medians of {results.repeats} repeats "
             f"(`±x%`: half the min-max range), Ray {metadata.version('ray')}, "
             f"{results.machine['cores']} cores ({results.machine['cpu']}), load average "
@@ -80,18 +79,10 @@ def render(results: ScaleResults) -> str:
             "beforehand (and warmed by one run). A run reads its folder n times (×n), so "
             "that the work lasts long next to what every run costs first, its actors "
             "starting (*first record*). *files/s* is the rate after the first record: the "
-            "rate of the work itself, from which the scaling and the projection in the "
-            "README are taken; *whole run* includes the start. Reproduce: "
-            "`make bench-scale`.",
+            "rate of the work itself, from which the scaling and the projection below are "
+            "taken; *whole run* includes the start. Reproduce: `make bench-scale`.",
+            _projection(results),
         ]
-    )
-
-
-def readme_block(results: ScaleResults) -> str:
-    """The README's figures: the rates, the fixed costs, and the projection."""
-    return "\n\n".join(
-        [_engines_table(results), _efficiency(results), _fixed_costs(results)]
-        + [_install(results), _projection(results)]
     )
 
 

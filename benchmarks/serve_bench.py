@@ -1,6 +1,6 @@
-"""`make bench-serve`: the service under load, in one run, into BENCHMARKS.md's `serve` section.
+"""`make bench-serve`: the service under load, in one run, into docs/serve.md's `serve` section.
 
-Usage: python -m benchmarks.serve_bench --output BENCHMARKS.md [--seconds 5] [--soak-seconds 60]
+Usage: python -m benchmarks.serve_bench --output docs/serve.md [--seconds 5] [--soak-seconds 60]
 
 Starts `mnist-edge serve` on 127.0.0.1 (batching on, then `--max-batch 1`) and drives it
 with the load generator of benchmarks/serve_load.py: single-image tensor requests (binary,
@@ -47,7 +47,7 @@ INFER_PATH = "/v2/models/mnist/infer"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=PROJECT / "BENCHMARKS.md")
+    parser.add_argument("--output", type=Path, default=PROJECT / "docs" / "serve.md")
     parser.add_argument("--seconds", type=float, default=5.0, help="Each run. Default: 5.")
     parser.add_argument("--soak-seconds", type=float, default=60.0, help="Default: 60.")
     return parser.parse_args()

@@ -1,4 +1,4 @@
-"""The `serve` section of BENCHMARKS.md: targets, every run's figures, the soak, the method."""
+"""The `serve` section of docs/serve.md: targets, every run's figures, the soak, the method."""
 
 from dataclasses import dataclass
 
@@ -95,8 +95,6 @@ def render(
     cpu = context["machine"]
     versions = ", ".join(f"{name} {version}" for name, version in context["versions"].items())
     lines = [
-        "## The service (`mnist-edge serve`)",
-        "",
         f"Made by `make bench-serve` (`{context['command']}`) on {context['date']}, on a shared "
         f"{cpu['cores']}-core machine ({cpu['cpu']}; load average {context['load'][0]:.2f} at the "
         f"start, {context['load'][1]:.2f} at the end): compare figures within this section.",

@@ -1,8 +1,8 @@
-"""Write the README's device figures from the parity files of `make test-aarch64`.
+"""Write the device figures of docs/devices.md from the parity files of `make test-aarch64`.
 
-Usage: python device/readme.py README.md build/aarch64/*/parity-aarch64.json
+Usage: python device/readme.py docs/devices.md build/aarch64/*/parity-aarch64.json
 
-Replaces the README's `<!-- section:device -->` block (bundle sizes, installed size and
+Replaces the page's `<!-- section:device -->` block (bundle sizes, installed size and
 parity on emulated arm64, the two shipped models), so that its figures cannot drift.
 """
 
@@ -76,11 +76,11 @@ def render(runs: list[dict]) -> str:
 
 
 def main() -> None:
-    readme, *parity_files = map(Path, sys.argv[1:])
+    page, *parity_files = map(Path, sys.argv[1:])
     runs = [json.loads(path.read_text()) for path in parity_files]
     runs.sort(key=lambda run: run["suite"] != "bookworm")  # the default target first
-    write_section(readme, SECTION, render(runs))
-    print(f"{readme}: section '{SECTION}' written from {len(runs)} parity file(s)")
+    write_section(page, SECTION, render(runs))
+    print(f"{page}: section '{SECTION}' written from {len(runs)} parity file(s)")
 
 
 if __name__ == "__main__":
