@@ -11,7 +11,7 @@ from benchmarks.figures import (
     FILES_PER_SECOND,
     FOLDER,
     LATENCY_VS_KERAS,
-    MAX_RSS_MB,
+    MAX_RSS_MIB,
     MEDIAN_US,
     P99_US,
     SECONDS,
@@ -23,7 +23,7 @@ from benchmarks.figures import (
     vs_keras,
 )
 from benchmarks.latency import Timing
-from benchmarks.processes import MB
+from benchmarks.processes import MIB
 from benchmarks.targets import batch_one_verdicts, verdicts
 from mnist_edge.measure.bench import LATENCY_RUNS
 
@@ -141,7 +141,7 @@ def _processes(results: Results) -> str:
             [
                 process,
                 _cell(figures[(process, SECONDS)], "{:.3f}"),
-                _cell(figures[(process, MAX_RSS_MB)], "{:.0f}"),
+                _cell(figures[(process, MAX_RSS_MIB)], "{:.0f}"),
                 _cell(speed_up, _ratio) if speed_up else "",
             ]
         )
@@ -150,13 +150,13 @@ def _processes(results: Results) -> str:
         f"{_cell(figures[(FOLDER, FILES_PER_SECOND)], '{:,.0f}')} files/s (in-process, "
         "decode + preprocess + model, default threads)."
     )
-    header = ["process", SECONDS, MAX_RSS_MB, SPEED_UP_VS_KERAS]
+    header = ["process", SECONDS, MAX_RSS_MIB, SPEED_UP_VS_KERAS]
     return markdown_table(header, rows) + "\n\n" + folder
 
 
 def _sizes(results: Results) -> str:
-    rows = [[name, f"{size / MB:,.2f}"] for name, size in results.sizes.items()]
-    return markdown_table(["what", "MB (10^6 bytes)"], rows)
+    rows = [[name, f"{size / MIB:,.2f}"] for name, size in results.sizes.items()]
+    return markdown_table(["what", "MiB"], rows)
 
 
 def _noise(results: Results) -> str:
@@ -200,7 +200,7 @@ def _method(results: Results) -> str:
   (`benchmarks/keras_predict.py`) runs in the train venv.
 - Sizes are `du` of each venv (pip and setuptools included; the train venv is the
   development environment, with the dev, serve and scale extras too) and of each model
-  file; MB are 10^6 bytes throughout.
+  file; sizes and memory are in binary units (1 MiB = 2^20 bytes) throughout.
 - Reproduce: `make bench`."""
 
 

@@ -25,7 +25,7 @@ from benchmarks.figures import (
     FILES,
     FILES_PER_SECOND,
     FOLDER,
-    MAX_RSS_MB,
+    MAX_RSS_MIB,
     MEDIAN_US,
     P99_US,
     SECONDS,
@@ -124,8 +124,8 @@ def whole_processes(commands: dict[str, list[str]]) -> Sample:
     sample = {}
     for name, command in commands.items():
         run = run_process(command)
-        sample[(name, SECONDS)], sample[(name, MAX_RSS_MB)] = run.seconds, run.max_rss_mb
-        _progress(f"{name}: {run.seconds:.3f} s, {run.max_rss_mb:.0f} MB")
+        sample[(name, SECONDS)], sample[(name, MAX_RSS_MIB)] = run.seconds, run.max_rss_mib
+        _progress(f"{name}: {run.seconds:.3f} s, {run.max_rss_mib:.0f} MiB")
     return sample
 
 

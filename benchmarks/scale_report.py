@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from benchmarks.figures import Figure, Key
-from benchmarks.processes import MB
+from benchmarks.processes import MIB
 from benchmarks.report import _cell as cell
 from benchmarks.report import _ratio as ratio
 from benchmarks.report import markdown_table
@@ -128,12 +128,12 @@ def _fixed_costs(results: ScaleResults) -> str:
 
 def _install(results: ScaleResults) -> str:
     sizes = sorted(results.sizes.items(), key=lambda item: -item[1])
-    named = ", ".join(f"{name} {size / MB:,.0f} MB" for name, size in sizes[:3])
+    named = ", ".join(f"{name} {size / MIB:,.0f} MiB" for name, size in sizes[:3])
     others = sum(size for _, size in sizes[3:])
     total = sum(results.sizes.values())
     return (
-        f"The scale extra adds {total / MB:,.0f} MB to the runtime install ({named}, and "
-        f"{len(sizes) - 3} other packages {others / MB:,.0f} MB)."
+        f"The scale extra adds {total / MIB:,.0f} MiB to the runtime install ({named}, and "
+        f"{len(sizes) - 3} other packages {others / MIB:,.0f} MiB)."
     )
 
 

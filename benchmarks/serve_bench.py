@@ -131,7 +131,7 @@ def soak(requests: dict[str, list[Request]], seconds: float) -> Soak:
 
 def _sample_rss(server: ServiceProcess, samples: list[float], done: threading.Event) -> None:
     while not done.wait(1.0):
-        samples.append(server.rss_mb())
+        samples.append(server.rss_mib())
 
 
 def in_process(images: np.ndarray) -> dict[str, float]:

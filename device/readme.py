@@ -18,14 +18,14 @@ SECTION = "device"
 MODEL_FILES = {"float": "`mnist-mlp.onnx`, float32 (the default)", "int8": "`mnist-mlp.int8.onnx`"}
 
 
-def megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
+def mebibytes(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
 
 
 def bundles_table(runs: list[dict]) -> list[str]:
     bundles = {name: figures for run in runs for name, figures in run["bundles"].items()}
     rows = [
-        f"| `{name}/` | {b['wheels']} | {megabytes(b['bytes'])} |" for name, b in bundles.items()
+        f"| `{name}/` | {b['wheels']} | {mebibytes(b['bytes'])} |" for name, b in bundles.items()
     ]
     return ["| bundle (`make wheelhouse`) | wheels | size |", "|---|---:|---:|", *rows]
 
@@ -34,7 +34,7 @@ def parity_rows(run: dict) -> list[str]:
     return [
         f"| Debian {run['suite']}, Python {run['python']['aarch64']}, onnxruntime "
         f"{run['environments'][cpu]['versions']['onnxruntime']} "
-        f"| {cpu} ({CPUS.get(cpu, '')}) | {megabytes(run['installed_bytes'])} "
+        f"| {cpu} ({CPUS.get(cpu, '')}) | {mebibytes(run['installed_bytes'])} "
         f"| {figures['accuracy']['float']:.2%} | {figures['accuracy']['int8']:.2%} "
         f"| {figures['max_abs_diff']:.1e} | {figures['same_digit']:.2%} |"
         for cpu, figures in run["aarch64"].items()
