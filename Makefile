@@ -22,14 +22,14 @@ TFLM_VENV := .venv-tflm
 # The model card's four recipes: the two shipped ones and two more, each folder a training run.
 CARD_MODELS := build/model build/card/mlp-augment build/card/cnn build/model-cnn
 
-.PHONY: demo test system-packages check lint fuzz model model-card samples pictures readme docs bench \
+.PHONY: demo test system-packages check lint fuzz model model-card samples pictures figures docs bench \
 	bench-serve bench-scale bench-instructions runtime-check test-floors clean web \
 	web-screenshot bench-web wheelhouse test-aarch64 test-mcu mcu-tflm docs-mcu
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[train,dev,serve,scale]'
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,serve,scale,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -88,35 +88,36 @@ model: build/model/model.onnx build/model-cnn/model.onnx
 	cp build/model-cnn/model.onnx runtime/models/mnist-cnn.onnx
 	cp build/model-cnn/model.int8.onnx runtime/models/mnist-cnn.int8.onnx
 
-# The README's model card: four recipes, float32 and int8, measured in one run (about 15
-# minutes on 2 cores when nothing is built yet; the figures alone take about a minute).
+# Each figure's home is one page (docs/development.md, "Generated figures", lists them all).
+# The model card (docs/model-card.md): four recipes, float32 and int8, measured in one run
+# (about 15 minutes on 2 cores when nothing is built yet; the figures alone take a minute).
 model-card: $(addsuffix /model.onnx,$(CARD_MODELS))
-	$(BIN)/python -m benchmarks.model_card README.md $(CARD_MODELS)
+	$(BIN)/python -m benchmarks.model_card docs/model-card.md $(CARD_MODELS)
 
-# BENCHMARKS.md: every engine on the same images, start-up, memory, install sizes. Builds a
-# throw-away runtime-only venv with pip.
+# docs/performance.md: every engine on the same images, start-up, memory, install sizes, one
+# image at a time. Builds a throw-away runtime-only venv with pip.
 bench: $(STAMP) $(SHIPPED_KERAS)
-	$(BIN)/python -m benchmarks.run --output BENCHMARKS.md --repeats $(BENCH_REPEATS) \
+	$(BIN)/python -m benchmarks.run --output docs/performance.md --repeats $(BENCH_REPEATS) \
 		--keras-model $(SHIPPED_KERAS)
 
-# BENCHMARKS.md's serve section: `mnist-edge serve` under load on 127.0.0.1 (starts and stops
+# docs/serve.md, "Under load": `mnist-edge serve` under load on 127.0.0.1 (starts and stops
 # its own servers; about 3 minutes). SERVE_SECONDS per run, SOAK_SECONDS for the soak.
 SERVE_SECONDS ?= 5
 SOAK_SECONDS ?= 60
 bench-serve: $(STAMP)
-	$(BIN)/python -m benchmarks.serve_bench --output BENCHMARKS.md --seconds $(SERVE_SECONDS) \
+	$(BIN)/python -m benchmarks.serve_bench --output docs/serve.md --seconds $(SERVE_SECONDS) \
 		--soak-seconds $(SOAK_SECONDS)
 
-# Instructions per batch-1 call at each step of the single-image path, under valgrind's
-# callgrind (independent of the machine's load; needs valgrind; about 5 minutes).
+# docs/performance.md: instructions per batch-1 call at each step of the single-image path,
+# under valgrind's callgrind (independent of the machine's load; needs valgrind; ~5 minutes).
 bench-instructions: $(STAMP) $(SHIPPED_KERAS)
-	$(BIN)/python -m benchmarks.instructions --output BENCHMARKS.md --keras-model $(SHIPPED_KERAS)
+	$(BIN)/python -m benchmarks.instructions --output docs/performance.md \
+		--keras-model $(SHIPPED_KERAS)
 
-# BENCHMARKS.md's scale section and the README's figures: the local engine against Ray with 1
-# and 2 workers, on 10,000 28x28 PNGs and 2,000 280x280 JPEGs (about 5 minutes on 2 cores).
+# docs/cluster.md: the local engine against Ray with 1 and 2 workers, on 10,000 28x28 PNGs
+# and 2,000 280x280 JPEGs, and what that projects to (about 5 minutes on 2 cores).
 bench-scale: $(STAMP)
-	$(BIN)/python -m benchmarks.scale --output BENCHMARKS.md --readme README.md \
-		--repeats $(SCALE_REPEATS)
+	$(BIN)/python -m benchmarks.scale --output docs/cluster.md --repeats $(SCALE_REPEATS)
 
 # The base install (no extras) in a separate environment, from a built wheel: no TensorFlow.
 runtime-check:
@@ -144,21 +145,27 @@ wheelhouse:
 
 # The linux-aarch64 bundle installed offline in an emulated Debian arm64 (root, and the packages
 # of .ci/system-packages): parity with x86_64, build/aarch64/$(SUITE)/parity-aarch64.json and
-# the README's device figures. SUITE=trixie: Debian 13, Python 3.13. CPUS: qemu CPU models
+# the device figures of docs/devices.md. SUITE=trixie: Debian 13, Python 3.13. CPUS: qemu CPU models
 # (default: cortex-a72 cortex-a76, a Raspberry Pi 4's and 5's).
 test-aarch64:
 	bash device/aarch64-check $(SUITE) $(CPUS)
 
-# The README's pictures and generated figures, from the shipped model.
-docs: pictures readme
+# The documentation site, into build/site: strict, so a broken link or a missing page fails.
+# Opened from disk, it works offline (mkdocs.yml says how).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "docs: build/site/index.html"
+
+# The figures that need no benchmark run, with the default model: the samples' output in the
+# README, the wild-digit figures, the export's parity report (from build/model/parity.json,
+# left by `make model`), and the pictures of show and evaluate.
+figures: pictures
+	$(BIN)/python -m benchmarks.doc_figures
 
 pictures: $(STAMP)
 	$(BIN)/mnist-edge show data/mnist.npz --index 99 --output docs/show-mnist-99.png
 	$(BIN)/mnist-edge show samples/drawn-5.jpg --output docs/show-drawn-5.png
 	$(BIN)/mnist-edge evaluate data/mnist.npz --plot docs
-
-readme: $(STAMP)
-	$(BIN)/python -m benchmarks.readme README.md
 
 # The page in the browser: web/dist, a static site (serve it with any static file server).
 web: $(WEB_STAMP)
@@ -168,13 +175,13 @@ $(WEB_STAMP): $(WEB_SOURCES) $(wildcard runtime/models/*.onnx)
 	node web/build.mjs
 	touch $@
 
-# docs/web.png for the README: the page in headless Chromium with a digit drawn on the pad.
+# docs/web.png: the page in headless Chromium with a digit drawn on the pad.
 web-screenshot: $(STAMP) $(WEB_STAMP)
 	$(BIN)/python -m tests.web.screenshot docs/web.png
 
-# The page's size, time to first prediction and live prediction time -> BENCHMARKS.md.
+# docs/browser.md: the page's size, time to first prediction and live prediction time.
 bench-web: $(STAMP) $(WEB_STAMP)
-	$(BIN)/python -m benchmarks.web --output BENCHMARKS.md --readme README.md
+	$(BIN)/python -m benchmarks.web --output docs/browser.md
 
 # The C generated from the four shipped models (mnist-edge export-c), proven on the host
 # against onnxruntime (10,000 images) and under qemu on a Cortex-M4 and a Cortex-M3 (1,000

@@ -1,1 +1,1 @@
-"""`make bench` and the other benchmark targets: figures for BENCHMARKS.md."""
+"""`make bench` and the other benchmark targets: the figures of the documentation's pages."""

@@ -157,7 +157,7 @@ def summary(result: BatchOne) -> str:
         f"(XNNPACK, one thread per core) {tflite.median_us:.1f} µs median, {tflite.p99_us:.1f} "
         f"µs p99, and {result.engines[TFLITE_ONE_THREAD].median_us:.1f} µs with one thread "
         f"(`make bench`, 1-minute load average {max(result.load):.1f} on a "
-        f"{os.cpu_count()}-core machine: see BENCHMARKS.md). onnxruntime's own call on buffers "
+        f"{os.cpu_count()}-core machine). onnxruntime's own call on buffers "
         f"bound once, with no Python work around it (the floor of any Python caller), takes "
         f"{bare} in median. The export passes also change "
         f"throughput at batch {result.batch:,}: {folding}."
@@ -165,16 +165,15 @@ def summary(result: BatchOne) -> str:
 
 
 def section(result: BatchOne) -> str:
-    """The BENCHMARKS.md section."""
+    """The `batch-1` section of docs/performance.md."""
     return "\n\n".join(
         [
-            "## One image at a time (batch 1), interleaved",
             _method(result),
             engines_table(result),
             summary(result),
-            "### What each change to the single-image path bought",
+            "#### What each change to the single-image path bought",
             steps_table(result),
-            "### Small batches: one thread or the pool",
+            "#### Small batches: one thread or the pool",
             f"`session.run` on the shipped models, interleaved ({CROSSOVER_ROUNDS} rounds); the "
             f"Predictor runs batches up to {SMALL_BATCH} on one thread (a ratio above 1 in "
             "the last column: one thread is faster).",
@@ -183,14 +182,9 @@ def section(result: BatchOne) -> str:
     )
 
 
-def readme(result: BatchOne) -> str:
-    """The README's section: the result, the engines side by side, what each change bought."""
-    return "\n\n".join([summary(result), engines_table(result), steps_table(result)])
-
-
 def _method(result: BatchOne) -> str:
     return (
-        f"Made by `make bench` in the same run as the section above. Every engine's call on "
+        f"Made by `make bench` in the same run as the figures above. Every engine's call on "
         f"one test image, the engines taking turns: {ROUNDS} rounds of "
         f"{CALLS} calls each, the order "
         "reversed every other round. Median and p99 over all calls; a ratio is taken within "

@@ -121,14 +121,13 @@ def table(per_call: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keras-model", type=Path, default=Path("build/model/model.keras"))
-    parser.add_argument("--output", type=Path, default=Path("BENCHMARKS.md"))
+    parser.add_argument("--output", type=Path, default=Path("docs/performance.md"))
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args.child)
     per_call = count(args.keras_model)
     text = (
-        "## Instructions per batch-1 call (callgrind)\n\n"
         f"Made by `make bench-instructions`: {CALLS:,} calls of each step on one test image "
         "under valgrind's callgrind, the timing loop's own instructions subtracted, the "
         "calling thread only (the thread pool's worker is not counted in the first two "

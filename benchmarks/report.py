@@ -1,4 +1,5 @@
-"""BENCHMARKS.md: machine, versions, targets, absolute figures, ratios, noise, method."""
+"""docs/performance.md's `engines` section: machine, versions, targets, absolute figures,
+ratios, noise, method."""
 
 import datetime
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from benchmarks.figures import (
     FILES_PER_SECOND,
     FOLDER,
     LATENCY_VS_KERAS,
-    MAX_RSS_MB,
+    MAX_RSS_MIB,
     MEDIAN_US,
     P99_US,
     SECONDS,
@@ -23,7 +24,7 @@ from benchmarks.figures import (
 )
 from benchmarks.latency import Timing
 from benchmarks.targets import batch_one_verdicts, verdicts
-from harness.processes import MB
+from harness.processes import MIB
 from mnist_edge.measure.bench import LATENCY_RUNS
 
 NOISY = 0.10  # figures whose repeats spread wider than ±10% are counted as noisy
@@ -47,18 +48,18 @@ class Results:
 
 
 def render(results: Results) -> str:
-    """The whole of BENCHMARKS.md."""
+    """The `engines` section (its page has the title and says what the figures mean)."""
     return (
         "\n\n".join(
             [
                 _header(results),
                 _machine(results),
-                "## Targets\n\n" + targets_table(results),
-                "## In-process, on the 10,000 MNIST test images\n\n" + _engines(results),
-                "## Ratios (taken within each repeat, then the median)\n\n" + _ratios(results),
-                "## Whole processes\n\n" + _processes(results),
-                "## Sizes on disk\n\n" + _sizes(results),
-                "## Noise\n\n" + _noise(results),
+                "### Targets\n\n" + targets_table(results),
+                "### In-process, on the 10,000 MNIST test images\n\n" + _engines(results),
+                "### Ratios (taken within each repeat, then the median)\n\n" + _ratios(results),
+                "### Whole processes\n\n" + _processes(results),
+                "### Sizes on disk\n\n" + _sizes(results),
+                "### Noise\n\n" + _noise(results),
                 _method(results),
             ]
         )
@@ -69,19 +70,18 @@ def render(results: Results) -> str:
 def _header(results: Results) -> str:
     today = datetime.date.today().isoformat()
     return (
-        "# Benchmarks\n\n"
         f"Made by `make bench` (`{results.command}`) on {today}. Each figure is the median "
         f"of {results.repeats} repeat(s); `±x%` is half the min-max range of the repeats, "
         "relative to the median.\n\n"
         f"Taken on a shared {results.machine['cores']}-core virtual machine (see the load average "
-        "below): compare figures within this file, and expect a quieter machine to do better."
+        "below): compare figures within this section, and expect a quieter machine to do better."
     )
 
 
 def _machine(results: Results) -> str:
     machine = results.machine
     lines = [
-        "## Machine and versions\n",
+        "### Machine and versions\n",
         f"- CPU: {machine['cpu']}, {machine['cores']} cores, flags: "
         f"{' '.join(machine['flags']) or 'none of interest'}",
         f"- Load average (1 min): {results.load[0]:.2f} at the start, {results.load[1]:.2f} at "
@@ -141,7 +141,7 @@ def _processes(results: Results) -> str:
             [
                 process,
                 _cell(figures[(process, SECONDS)], "{:.3f}"),
-                _cell(figures[(process, MAX_RSS_MB)], "{:.0f}"),
+                _cell(figures[(process, MAX_RSS_MIB)], "{:.0f}"),
                 _cell(speed_up, _ratio) if speed_up else "",
             ]
         )
@@ -150,13 +150,13 @@ def _processes(results: Results) -> str:
         f"{_cell(figures[(FOLDER, FILES_PER_SECOND)], '{:,.0f}')} files/s (in-process, "
         "decode + preprocess + model, default threads)."
     )
-    header = ["process", SECONDS, MAX_RSS_MB, SPEED_UP_VS_KERAS]
+    header = ["process", SECONDS, MAX_RSS_MIB, SPEED_UP_VS_KERAS]
     return markdown_table(header, rows) + "\n\n" + folder
 
 
 def _sizes(results: Results) -> str:
-    rows = [[name, f"{size / MB:,.2f}"] for name, size in results.sizes.items()]
-    return markdown_table(["what", "MB (10^6 bytes)"], rows)
+    rows = [[name, f"{size / MIB:,.2f}"] for name, size in results.sizes.items()]
+    return markdown_table(["what", "MiB"], rows)
 
 
 def _noise(results: Results) -> str:
@@ -175,7 +175,7 @@ def _noise(results: Results) -> str:
 
 
 def _method(results: Results) -> str:
-    return f"""## How it was measured
+    return f"""### How it was measured
 
 - One process (the train venv) runs every engine on the same 10,000 test images, engine
   after engine, in each repeat. Keras, TensorFlow Lite and the NumPy floor get float32
@@ -200,7 +200,7 @@ def _method(results: Results) -> str:
   (`benchmarks/keras_predict.py`) runs in the train venv.
 - Sizes are `du` of each venv (pip and setuptools included; the train venv is the
   development environment, with the dev, serve and scale extras too) and of each model
-  file; MB are 10^6 bytes throughout.
+  file; sizes and memory are in binary units (1 MiB = 2^20 bytes) throughout.
 - Reproduce: `make bench`."""
 
 

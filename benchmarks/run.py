@@ -1,9 +1,9 @@
 """`make bench`: every engine on the same 10,000 MNIST test images, start-up, memory, sizes.
 
-Then one image at a time, the engines interleaved (benchmarks/batch_one.py): its section of
-BENCHMARKS.md and of the README.
+Then one image at a time, the engines interleaved (benchmarks/batch_one.py). Writes the
+`engines` and `batch-1` sections of docs/performance.md.
 
-Usage: python -m benchmarks.run --output BENCHMARKS.md --repeats 3
+Usage: python -m benchmarks.run --output docs/performance.md --repeats 3
 Needs the train extra (TensorFlow, Keras) and a trained model (build/model/model.keras);
 builds a throw-away runtime-only venv with pip for the start-up and install-size figures.
 """
@@ -25,7 +25,7 @@ from benchmarks.figures import (
     FILES,
     FILES_PER_SECOND,
     FOLDER,
-    MAX_RSS_MB,
+    MAX_RSS_MIB,
     MEDIAN_US,
     P99_US,
     SECONDS,
@@ -41,7 +41,7 @@ from benchmarks.processes import (
     run_process,
     runtime_venv,
 )
-from benchmarks.report import Results, render, targets_table
+from benchmarks.report import Results, render
 from harness.sections import write_section
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.export.run import load_keras
@@ -68,10 +68,10 @@ RUNTIME_DISTRIBUTIONS = ("onnxruntime", "numpy", "pillow", "typer")
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--output", type=Path, default=Path("BENCHMARKS.md"), help="Default: BENCHMARKS.md."
-    )
-    parser.add_argument(
-        "--readme", type=Path, default=PROJECT / "README.md", help="Default: README.md."
+        "--output",
+        type=Path,
+        default=PROJECT / "docs" / "performance.md",
+        help="The page. Default: docs/performance.md.",
     )
     parser.add_argument(
         "--repeats", type=int, default=3, help="Runs of everything; medians reported. Default: 3."
@@ -124,8 +124,8 @@ def whole_processes(commands: dict[str, list[str]]) -> Sample:
     sample = {}
     for name, command in commands.items():
         run = run_process(command)
-        sample[(name, SECONDS)], sample[(name, MAX_RSS_MB)] = run.seconds, run.max_rss_mb
-        _progress(f"{name}: {run.seconds:.3f} s, {run.max_rss_mb:.0f} MB")
+        sample[(name, SECONDS)], sample[(name, MAX_RSS_MIB)] = run.seconds, run.max_rss_mib
+        _progress(f"{name}: {run.seconds:.3f} s, {run.max_rss_mib:.0f} MiB")
     return sample
 
 
@@ -194,8 +194,6 @@ def main() -> None:
         )
     write_section(args.output, "engines", render(results))
     write_section(args.output, "batch-1", batch_one.section(one_at_a_time))
-    write_section(args.readme, "bench-targets", targets_table(results))
-    write_section(args.readme, "batch-1", batch_one.readme(one_at_a_time))
     _progress(f"wrote {args.output}")
 
 

@@ -5,9 +5,9 @@ ten times larger, dark on white, as 280x280 JPEGs. Each is predicted by the loca
 then by the Ray engine with 1 and with 2 workers, on one local Ray instance; every figure
 is the median of the repeats. Ray's fixed costs (starting an instance, a run's actors, a
 whole `predict --engine ray` process) and the size of the scale extra are measured too.
-Writes the `scale` section of BENCHMARKS.md and the README's `scale` figures.
+Writes the `scale` section of docs/cluster.md: the figures and what they project to.
 
-Usage: python -m benchmarks.scale --output BENCHMARKS.md --readme README.md --repeats 3
+Usage: python -m benchmarks.scale --output docs/cluster.md --repeats 3
 """
 
 import argparse
@@ -44,7 +44,6 @@ from benchmarks.scale_report import (
     WRITTEN,
     ScaleResults,
     engine_name,
-    readme_block,
     render,
     row,
 )
@@ -67,8 +66,7 @@ RAY_CPUS = 2  # the local instance: this machine's two cores, as CI has them
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=PROJECT / "BENCHMARKS.md")
-    parser.add_argument("--readme", type=Path, default=PROJECT / "README.md")
+    parser.add_argument("--output", type=Path, default=PROJECT / "docs" / "cluster.md")
     parser.add_argument("--repeats", type=int, default=3, help="Default: 3; medians reported.")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="Fraction of the files, for a quick try."
@@ -263,8 +261,7 @@ def main() -> None:
         command=" ".join(["python -m benchmarks.scale", *sys.argv[1:]]),
     )
     write_section(args.output, "scale", render(results))
-    write_section(args.readme, "scale", readme_block(results))
-    _progress(f"wrote {args.output} and {args.readme}")
+    _progress(f"wrote {args.output}")
 
 
 def _progress(message: str) -> None:

@@ -1,5 +1,5 @@
-"""What `make bench-scale` measured, as the `scale` section of BENCHMARKS.md and the README's
-figures, with the projection to ten million images on N machines."""
+"""What `make bench-scale` measured, as the `scale` section of docs/cluster.md, with the
+projection to ten million images on N machines."""
 
 import datetime
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ from benchmarks.figures import Figure, Key
 from benchmarks.report import _cell as cell
 from benchmarks.report import _ratio as ratio
 from benchmarks.report import markdown_table
-from harness.processes import MB
+from harness.processes import MIB
 
 SMALL = "28x28 PNG"
 LARGE = "280x280 JPEG"
@@ -61,11 +61,10 @@ class ScaleResults:
 
 
 def render(results: ScaleResults) -> str:
-    """The `scale` section of BENCHMARKS.md."""
+    """The `scale` section of docs/cluster.md: the figures, how, and what they project to."""
     today = datetime.date.today().isoformat()
     return "\n\n".join(
         [
-            "## Scale: the Ray engine on one machine (`make bench-scale`)",
             f"Made by `{results.command}` on {today}: medians of {results.repeats} repeats "
             f"(`±x%`: half the min-max range), Ray {metadata.version('ray')}, "
             f"{results.machine['cores']} cores ({results.machine['cpu']}), load average "
@@ -80,18 +79,10 @@ def render(results: ScaleResults) -> str:
             "beforehand (and warmed by one run). A run reads its folder n times (×n), so "
             "that the work lasts long next to what every run costs first, its actors "
             "starting (*first record*). *files/s* is the rate after the first record: the "
-            "rate of the work itself, from which the scaling and the projection in the "
-            "README are taken; *whole run* includes the start. Reproduce: "
-            "`make bench-scale`.",
+            "rate of the work itself, from which the scaling and the projection below are "
+            "taken; *whole run* includes the start. Reproduce: `make bench-scale`.",
+            _projection(results),
         ]
-    )
-
-
-def readme_block(results: ScaleResults) -> str:
-    """The README's figures: the rates, the fixed costs, and the projection."""
-    return "\n\n".join(
-        [_engines_table(results), _efficiency(results), _fixed_costs(results)]
-        + [_install(results), _projection(results)]
     )
 
 
@@ -137,12 +128,12 @@ def _fixed_costs(results: ScaleResults) -> str:
 
 def _install(results: ScaleResults) -> str:
     sizes = sorted(results.sizes.items(), key=lambda item: -item[1])
-    named = ", ".join(f"{name} {size / MB:,.0f} MB" for name, size in sizes[:3])
+    named = ", ".join(f"{name} {size / MIB:,.0f} MiB" for name, size in sizes[:3])
     others = sum(size for _, size in sizes[3:])
     total = sum(results.sizes.values())
     return (
-        f"The scale extra adds {total / MB:,.0f} MB to the runtime install ({named}, and "
-        f"{len(sizes) - 3} other packages {others / MB:,.0f} MB)."
+        f"The scale extra adds {total / MIB:,.0f} MiB to the runtime install ({named}, and "
+        f"{len(sizes) - 3} other packages {others / MIB:,.0f} MiB)."
     )
 
 

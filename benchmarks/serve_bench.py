@@ -1,6 +1,6 @@
-"""`make bench-serve`: the service under load, in one run, into BENCHMARKS.md's `serve` section.
+"""`make bench-serve`: the service under load, in one run, into docs/serve.md's `serve` section.
 
-Usage: python -m benchmarks.serve_bench --output BENCHMARKS.md [--seconds 5] [--soak-seconds 60]
+Usage: python -m benchmarks.serve_bench --output docs/serve.md [--seconds 5] [--soak-seconds 60]
 
 Starts `mnist-edge serve` on 127.0.0.1 (batching on, then `--max-batch 1`) and drives it
 with the load generator of benchmarks/serve_load.py: single-image tensor requests (binary,
@@ -48,7 +48,7 @@ INFER_PATH = "/v2/models/mnist/infer"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=PROJECT / "BENCHMARKS.md")
+    parser.add_argument("--output", type=Path, default=PROJECT / "docs" / "serve.md")
     parser.add_argument("--seconds", type=float, default=5.0, help="Each run. Default: 5.")
     parser.add_argument("--soak-seconds", type=float, default=60.0, help="Default: 60.")
     return parser.parse_args()
@@ -132,7 +132,7 @@ def soak(requests: dict[str, list[Request]], seconds: float) -> Soak:
 
 def _sample_rss(server: ServiceProcess, samples: list[float], done: threading.Event) -> None:
     while not done.wait(1.0):
-        samples.append(server.rss_mb())
+        samples.append(server.rss_mib())
 
 
 def in_process(images: np.ndarray) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""The `serve` section of BENCHMARKS.md: targets, every run's figures, the soak, the method."""
+"""The `serve` section of docs/serve.md: targets, every run's figures, the soak, the method."""
 
 from dataclasses import dataclass
 
@@ -25,12 +25,12 @@ class Row:
 @dataclass(frozen=True)
 class Soak:
     load: Load
-    rss_mb: list[float]  # the server's RSS, one sample a second
+    rss_mib: list[float]  # the server's RSS, one sample a second
     returncode: int  # of the server on SIGTERM
 
     def rss_ends(self) -> tuple[float, float]:
         """Mean RSS of the first and of the last RSS_WINDOW seconds."""
-        return float(np.mean(self.rss_mb[:RSS_WINDOW])), float(np.mean(self.rss_mb[-RSS_WINDOW:]))
+        return float(np.mean(self.rss_mib[:RSS_WINDOW])), float(np.mean(self.rss_mib[-RSS_WINDOW:]))
 
 
 def find(rows: list[Row], kind: str, clients: int, batching: bool) -> Row:
@@ -83,7 +83,7 @@ def targets(rows: list[Row], soak: Soak) -> list[tuple[str, str, bool]]:
         ),
         (
             f"RSS growth < {TARGET_RSS_GROWTH:.0%} from the first to the last {RSS_WINDOW} s",
-            f"{first:.1f} MB → {last:.1f} MB ({growth:+.1%})",
+            f"{first:.1f} MiB → {last:.1f} MiB ({growth:+.1%})",
             growth < TARGET_RSS_GROWTH,
         ),
     ]
@@ -95,8 +95,6 @@ def render(
     cpu = context["machine"]
     versions = ", ".join(f"{name} {version}" for name, version in context["versions"].items())
     lines = [
-        "## The service (`mnist-edge serve`)",
-        "",
         f"Made by `make bench-serve` (`{context['command']}`) on {context['date']}, on a shared "
         f"{cpu['cores']}-core machine ({cpu['cpu']}; load average {context['load'][0]:.2f} at the "
         f"start, {context['load'][1]:.2f} at the end): compare figures within this section.",
@@ -150,8 +148,8 @@ def _soak(soak: Soak, codes: list[int]) -> list[str]:
         f"Soak: {load.clients} clients for {load.seconds:.0f} s, the three kinds of request in "
         f"turn: {load.answered:,} answered ({load.requests_per_second:,.0f}/s, "
         f"{load.images_per_second:,.0f} images/s), {load.failed} failed; p99 "
-        f"{load.percentile_ms(99):.1f} ms. Server RSS {min(soak.rss_mb):.1f}-"
-        f"{max(soak.rss_mb):.1f} MB (first {RSS_WINDOW} s {first:.1f}, last {last:.1f}).",
+        f"{load.percentile_ms(99):.1f} ms. Server RSS {min(soak.rss_mib):.1f}-"
+        f"{max(soak.rss_mib):.1f} MiB (first {RSS_WINDOW} s {first:.1f}, last {last:.1f}).",
         f"Every server stopped on SIGTERM with exit code {', '.join(map(str, codes))}.",
     ]
 

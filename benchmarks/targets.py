@@ -12,7 +12,7 @@ from benchmarks.figures import (
     FILES,
     FILES_PER_SECOND,
     FOLDER,
-    MAX_RSS_MB,
+    MAX_RSS_MIB,
     MEDIAN_US,
     SECONDS,
     SPEED_UP_VS_KERAS,
@@ -22,7 +22,7 @@ from benchmarks.figures import (
     vs_keras,
 )
 from benchmarks.processes import CLI_PROCESS
-from harness.processes import MB
+from harness.processes import MIB
 
 if TYPE_CHECKING:
     from benchmarks.latency import Timing
@@ -33,9 +33,9 @@ KERAS_RATIO = 10  # onnxruntime float32 vs Keras model.predict, batch >= 1024
 LATENCY_US = 100  # batch-1, in-process
 COLD_START_S = 0.6  # `mnist-edge predict one.png`, whole process
 COLD_START_SPEED_UP = 8  # vs a Python script that loads the Keras model
-COLD_START_RSS_MB = 150
-RUNTIME_INSTALL_MB = 250
-TRAIN_INSTALL_MB = 1000  # "well over 1 GB": at least this
+COLD_START_RSS_MIB = 150
+RUNTIME_INSTALL_MIB = 250
+TRAIN_INSTALL_MIB = 1024  # "well over 1 GiB": at least this
 FOLDER_FILES_PER_SECOND = 3000  # 10,000 28x28 PNG files on 2 cores
 
 
@@ -64,9 +64,9 @@ def verdicts(
     floor_text, floor_ratios = at_each_batch(vs_floor)
     keras_text, keras_ratios = at_each_batch(vs_keras)
     latency = median(ONNX_FLOAT32, MEDIAN_US)
-    cold, rss = median(CLI_PROCESS, SECONDS), median(CLI_PROCESS, MAX_RSS_MB)
+    cold, rss = median(CLI_PROCESS, SECONDS), median(CLI_PROCESS, MAX_RSS_MIB)
     speed_up = median(CLI_PROCESS, SPEED_UP_VS_KERAS)
-    runtime_mb, train_mb = sizes["runtime venv"] / MB, sizes["train venv"] / MB
+    runtime_mib, train_mib = sizes["runtime venv"] / MIB, sizes["train venv"] / MIB
     files, files_per_second = median(FOLDER, FILES), median(FOLDER, FILES_PER_SECOND)
     return [
         Verdict(
@@ -98,19 +98,19 @@ def verdicts(
             speed_up >= COLD_START_SPEED_UP,
         ),
         Verdict(
-            f"cold start peak RSS < {COLD_START_RSS_MB} MB",
-            f"{rss:.0f} MB",
-            rss < COLD_START_RSS_MB,
+            f"cold start peak RSS < {COLD_START_RSS_MIB} MiB",
+            f"{rss:.0f} MiB",
+            rss < COLD_START_RSS_MIB,
         ),
         Verdict(
-            f"runtime-only install < {RUNTIME_INSTALL_MB} MB on disk",
-            f"{runtime_mb:.0f} MB",
-            runtime_mb < RUNTIME_INSTALL_MB,
+            f"runtime-only install < {RUNTIME_INSTALL_MIB} MiB on disk",
+            f"{runtime_mib:.0f} MiB",
+            runtime_mib < RUNTIME_INSTALL_MIB,
         ),
         Verdict(
-            f"train install well over {TRAIN_INSTALL_MB / 1000:.0f} GB",
-            f"{train_mb:,.0f} MB",
-            train_mb > TRAIN_INSTALL_MB,
+            f"train install well over {TRAIN_INSTALL_MIB / 1024:.0f} GiB",
+            f"{train_mib:,.0f} MiB",
+            train_mib > TRAIN_INSTALL_MIB,
         ),
         Verdict(
             f"`predict` over a folder of 10,000 PNG files ≥ {FOLDER_FILES_PER_SECOND:,} files/s",

@@ -1,9 +1,9 @@
 """The page in headless Chromium: what it transfers, how soon it answers, how fast it reads.
 
-    python -m benchmarks.web [--output BENCHMARKS.md] [--loads 5] [--rounds 3]   (make bench-web)
+    python -m benchmarks.web [--output docs/browser.md] [--loads 5] [--rounds 3]   (make bench-web)
 
 Serves web/dist from 127.0.0.1 (Python's http.server) and drives Debian's Chromium with
-Playwright, as the browser tests do. Writes the "web" section of BENCHMARKS.md.
+Playwright, as the browser tests do. Writes the "web" section of docs/browser.md.
 """
 
 import argparse
@@ -193,42 +193,13 @@ def size_table(parts: list[tuple[str, int, int]]) -> list[str]:
 
 
 def render(figures: Figures) -> str:
-    blocks = [["## In the browser"], [how(figures)], targets(figures), notes(figures)]
+    blocks = [[how(figures)], targets(figures), notes(figures)]
     return "\n\n".join("\n".join(block) for block in [*blocks, size_table(figures.sizes)])
-
-
-def readme(figures: Figures) -> str:
-    """The README's table: what a first visit costs and how fast the page answers."""
-    first = statistics.median(mark["first-prediction"] for mark in figures.loads)
-    live = [total for total, _, _ in figures.live]
-    first_visit = [part for part in figures.sizes if WHEN_CHOSEN not in part[0]]
-    packed = sum(part[2] for part in first_visit)
-    runtime = sum(part[2] for part in first_visit if "onnxruntime" in part[0])
-    start, end = figures.load
-    return "\n".join(
-        [
-            f"Measured by `make bench-web` in headless Chromium on a {os.cpu_count()}-core "
-            f"machine (load average {max(start, end):.1f}; details in "
-            "[BENCHMARKS.md](BENCHMARKS.md)):",
-            "",
-            "| | measured | target |",
-            "|---|---|---|",
-            f"| `web/dist` as transferred on a first visit (gzip) | {packed / 2**20:.1f} MiB, "
-            f"{runtime / 2**20:.1f} MiB of it onnxruntime-web | |",
-            "| navigation to the first prediction, local server, empty cache | "
-            f"{first / 1000:.2f} s (median of {len(figures.loads)}) | "
-            f"< {FIRST_PREDICTION_TARGET / 1000:g} s |",
-            "| one live prediction after a stroke (preprocessing + model) | "
-            f"{statistics.median(live):.1f} ms (p95 {percentile(live, 0.95):.1f} ms) | "
-            f"< {LIVE_TARGET:g} ms |",
-        ]
-    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=Path("BENCHMARKS.md"), help="(default)")
-    parser.add_argument("--readme", type=Path, help="also rewrite this README's web section")
+    parser.add_argument("--output", type=Path, default=Path("docs/browser.md"), help="(default)")
     parser.add_argument("--loads", type=int, default=5, help="cold page loads (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="times each digit is drawn (3)")
     options = parser.parse_args()
@@ -241,8 +212,6 @@ def main() -> None:
     figures = Figures(sizes(), loads, live, alone, context, (load_start, os.getloadavg()[0]))
     markdown = render(figures)
     write_section(options.output, "web", markdown)
-    if options.readme:
-        write_section(options.readme, "web", readme(figures))
     print(markdown)
 
 

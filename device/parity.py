@@ -7,7 +7,7 @@ Usage, from the checkout: python -m device.parity --x86 X86_DIR --arm cortex-a72
 Each DIR is a device/probe.py output. An arm64 CPU passes when the raw probabilities of all
 10,000 test images differ from x86_64's by at most MAX_ABS_DIFF, every image gets the same
 digit, both shipped models reach the same accuracy, and `predict` reads the samples alike.
-Writes the figures (with the installed size and the bundles' sizes, for the README) to
+Writes the figures (with the installed size and the bundles' sizes, for docs/devices.md) to
 --output, prints a table, and exits 1 when any check fails.
 """
 
@@ -67,7 +67,8 @@ def compare(arm: dict[str, object], x86: dict[str, object]) -> dict[str, object]
 
 
 def disk_bytes(path: Path) -> int:
-    """Space `path` takes on disk, as `du` counts it (as the README's runtime install size)."""
+    """Space `path` takes on disk, as `du` counts it (as the runtime install's size in
+    docs/performance.md)."""
     du = ["du", "-s", "--block-size=1", str(path)]
     return int(subprocess.run(du, capture_output=True, text=True, check=True).stdout.split()[0])
 

@@ -1,8 +1,9 @@
-"""Write the README's device figures from the parity files of `make test-aarch64`.
+"""Write the device figures of docs/devices.md from the parity files of `make test-aarch64`.
 
-Usage (from the checkout): python -m device.readme README.md build/aarch64/*/parity-aarch64.json
+Usage (from the checkout):
+    python -m device.readme docs/devices.md build/aarch64/*/parity-aarch64.json
 
-Replaces the README's `<!-- section:device -->` block (bundle sizes, installed size and
+Replaces the page's `<!-- section:device -->` block (bundle sizes, installed size and
 parity on emulated arm64, the two shipped models), so that its figures cannot drift.
 """
 
@@ -17,14 +18,14 @@ SECTION = "device"
 MODEL_FILES = {"float": "`mnist-mlp.onnx`, float32 (the default)", "int8": "`mnist-mlp.int8.onnx`"}
 
 
-def megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
+def mebibytes(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
 
 
 def bundles_table(runs: list[dict]) -> list[str]:
     bundles = {name: figures for run in runs for name, figures in run["bundles"].items()}
     rows = [
-        f"| `{name}/` | {b['wheels']} | {megabytes(b['bytes'])} |" for name, b in bundles.items()
+        f"| `{name}/` | {b['wheels']} | {mebibytes(b['bytes'])} |" for name, b in bundles.items()
     ]
     return ["| bundle (`make wheelhouse`) | wheels | size |", "|---|---:|---:|", *rows]
 
@@ -33,7 +34,7 @@ def parity_rows(run: dict) -> list[str]:
     return [
         f"| Debian {run['suite']}, Python {run['python']['aarch64']}, onnxruntime "
         f"{run['environments'][cpu]['versions']['onnxruntime']} "
-        f"| {cpu} ({CPUS.get(cpu, '')}) | {megabytes(run['installed_bytes'])} "
+        f"| {cpu} ({CPUS.get(cpu, '')}) | {mebibytes(run['installed_bytes'])} "
         f"| {figures['accuracy']['float']:.2%} | {figures['accuracy']['int8']:.2%} "
         f"| {figures['max_abs_diff']:.1e} | {figures['same_digit']:.2%} |"
         for cpu, figures in run["aarch64"].items()
@@ -75,11 +76,11 @@ def render(runs: list[dict]) -> str:
 
 
 def main() -> None:
-    readme, *parity_files = map(Path, sys.argv[1:])
+    page, *parity_files = map(Path, sys.argv[1:])
     runs = [json.loads(path.read_text()) for path in parity_files]
     runs.sort(key=lambda run: run["suite"] != "bookworm")  # the default target first
-    write_section(readme, SECTION, render(runs))
-    print(f"{readme}: section '{SECTION}' written from {len(runs)} parity file(s)")
+    write_section(page, SECTION, render(runs))
+    print(f"{page}: section '{SECTION}' written from {len(runs)} parity file(s)")
 
 
 if __name__ == "__main__":

@@ -31,11 +31,11 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://{self.address[0]}:{self.address[1]}"
 
-    def rss_mb(self) -> float:
-        """Resident memory now, in 10^6 bytes (Linux)."""
+    def rss_mib(self) -> float:
+        """Resident memory now, in MiB (Linux)."""
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024 / 1e6
+                return int(line.split()[1]) / 1024  # kB: KiB
         raise RuntimeError("no VmRSS in /proc: not Linux?")
 
     def cpu_seconds(self) -> float:

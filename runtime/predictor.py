@@ -37,9 +37,9 @@ CHUNK = 1024  # images per onnxruntime call for large inputs; the float32 copy t
 MAX_MODEL_BYTES = 256 * 2**20  # a digit model is kilobytes to a few megabytes
 ORT_FATAL_ONLY = 4  # onnxruntime's log severity: its own warnings and errors would reach
 # stderr in colour; every error it raises is reported here, in one line
-# Batches up to this size run in the one-thread session: below it, waking the pool costs about
-# what it saves on 2 cores, and a busy machine makes the pool slower (BENCHMARKS.md, "Small
-# batches: one thread or the pool", measures it on the machine at hand).
+# Batches up to this size run in the one-thread session, so that a call never waits for a pool
+# thread the OS has descheduled. docs/performance.md, "Small batches: one thread or the pool",
+# measures both on the machine at hand: there one thread was faster for int8, the pool for float32.
 SMALL_BATCH = 8
 # Rows must sum to 1 within this: an int8 model's output is quantized in steps of 1/255, so its
 # rows miss 1 by up to ten half-steps (0.02; 0.012 seen on the shipped ones); anything further

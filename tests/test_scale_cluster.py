@@ -1,4 +1,4 @@
-"""The README's cluster recipe, run as written on this machine: a head and a second node
+"""The cluster recipe of docs/cluster.md, run as written on this machine: a head and a second node
 started with `ray start`, one CPU each, and the driver's `mnist-edge predict --engine ray
 --ray-address`. What it proves: the records equal the local engine's on the same inputs; Ray's
 own task timeline shows batches predicted on both nodes; a driver without the token, or with

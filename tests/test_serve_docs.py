@@ -1,5 +1,6 @@
-"""The README's Serve examples, run as written against a running service (only its port
-changed): the `curl` lines with the real curl, and the `tritonclient` script."""
+"""The examples of docs/serve.md, run as written against a running service (only its port
+changed): the `curl` lines with the real curl, and the `tritonclient` script the page shows
+(docs/examples/tritonclient_infer.py), which must print what the page says it prints."""
 
 import json
 import re
@@ -18,17 +19,13 @@ from tests.serving import Served, running
 
 pytestmark = pytest.mark.slow
 
-README_ADDRESS = "localhost:8000"
-
-
-def serve_section() -> str:
-    text = (ROOT / "README.md").read_text()
-    start = text.index("\n## Serve\n")
-    return text[start : text.index("\n## ", start + 1)]
+DOCS_ADDRESS = "localhost:8000"
+PAGE = ROOT / "docs" / "serve.md"
+EXAMPLE = ROOT / "docs" / "examples" / "tritonclient_infer.py"
 
 
 def blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", serve_section(), re.DOTALL)
+    return re.findall(rf"```{language}\n(.*?)```", PAGE.read_text(), re.DOTALL)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +42,7 @@ def test_the_curl_examples_work_as_written(served: Served):
     ]
     assert len(lines) == 2
     for line in lines:
-        command = shlex.split(line.replace(README_ADDRESS, served.host_port))
+        command = shlex.split(line.replace(DOCS_ADDRESS, served.host_port))
         result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
         assert result.returncode == 0, result.stderr
         records = json.loads(result.stdout)
@@ -56,10 +53,12 @@ def test_the_curl_examples_work_as_written(served: Served):
 
 
 def test_the_tritonclient_example_works_as_written(served: Served, x_test: np.ndarray, predictor):
-    (script,) = [block for block in blocks("python") if "tritonclient" in block]
-    promised = re.search(r"# (\[[\d ]+\])\s*$", script.strip()).group(1)
+    (shown,) = [block for block in blocks("python") if EXAMPLE.name in block]
+    assert f'--8<-- "examples/{EXAMPLE.name}"' in shown  # the page shows this very file
+    script = EXAMPLE.read_text()
+    promised = EXAMPLE.with_suffix(".txt").read_text().strip()  # what the page says it prints
     result = subprocess.run(
-        [sys.executable, "-c", script.replace(README_ADDRESS, served.host_port)],
+        [sys.executable, "-c", script.replace(DOCS_ADDRESS, served.host_port)],
         capture_output=True,
         text=True,
         cwd=ROOT,

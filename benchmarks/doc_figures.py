@@ -1,11 +1,13 @@
-"""`make readme`: the README's measured figures and sample outputs, regenerated in place.
+"""`make figures`: the documentation's figures that need no benchmark run, regenerated.
 
-Each lives in a marked section of README.md (see harness/sections.py), so that what the README
-shows is what the code does today: the samples table, the wild-digit figures, the export's
-parity table (when `make model` has left build/model/parity.json), and `mnist-edge bench`.
-Usage: python -m benchmarks.readme README.md
+Each lives in a marked section of its page (see harness/sections.py), so that what the pages show
+is what the code does today: the samples' output in README.md, the wild-digit figures in
+docs/preprocessing.md, and the export's parity report in docs/training.md (when `make
+model` has left build/model/parity.json).
+Usage: python -m benchmarks.doc_figures [--root DIR]   (DIR: a checkout; default this one)
 """
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +33,7 @@ def command_output(*args: str) -> str:
 def samples_block() -> str:
     samples = sorted(str(path.relative_to(PROJECT)) for path in (PROJECT / "samples").iterdir())
     shown = command_output("predict", *samples).rstrip()
-    return f"```\n$ mnist-edge predict samples/*\n{shown}\n```"
+    return f"```console\n$ mnist-edge predict samples/*\n{shown}\n```"
 
 
 def wild_block() -> str:
@@ -54,25 +56,24 @@ def parity_block() -> str | None:
     return f"```\n{parity_table(read_summary(PARITY))}\n```"
 
 
-def bench_block() -> str:
-    return f"```\n{command_output('bench').rstrip()}\n```"
+BLOCKS = {  # section -> (its page, what makes it)
+    "samples": ("README.md", samples_block),
+    "wild-digits": ("docs/preprocessing.md", wild_block),
+    "parity": ("docs/training.md", parity_block),
+}
 
 
 def main() -> None:
-    readme = Path(sys.argv[1] if len(sys.argv) > 1 else PROJECT / "README.md")
-    blocks = {
-        "samples": samples_block,
-        "wild-digits": wild_block,
-        "parity": parity_block,
-        "bench": bench_block,
-    }
-    for name, make in blocks.items():
-        print(f"{name} ...", file=sys.stderr, flush=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=PROJECT, help="the pages' checkout")
+    root = parser.parse_args().root
+    for name, (page, make) in BLOCKS.items():
+        print(f"{name} -> {page} ...", file=sys.stderr, flush=True)
         text = make()
         if text is None:
             print(f"  {name}: kept (run `make model` first to regenerate it)", file=sys.stderr)
             continue
-        write_section(readme, name, text)
+        write_section(root / page, name, text)
 
 
 if __name__ == "__main__":
