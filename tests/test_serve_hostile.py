@@ -233,6 +233,6 @@ def test_afterwards_it_is_ready_predicts_right_and_never_said_500(
     counted = served.metric("mnist_edge_requests_total")
     print({key: value for key, value in counted.items() if "status" in key})
     assert served.server_errors() == 0
-    rss = hostile_server.rss_mb()
+    rss = hostile_server.rss_mib() * 2**20 / 1e6  # MB, as the ceiling is stated
     print(f"service RSS after the hostile suite: {rss:.0f} MB")
     assert rss < MAX_RSS_MB
