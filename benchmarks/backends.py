@@ -16,7 +16,8 @@ import numpy as np
 
 from mnist_edge.core.contract import OUTPUT_NAME
 from mnist_edge.export.parity import MAX_ABS_DIFF, ParityError, compare
-from mnist_edge.runtime.predictor import Predictor, default_model_path
+from mnist_edge.runtime.catalog import TUTORIAL, shipped_path
+from mnist_edge.runtime.predictor import Predictor
 
 FLOPS_PER_IMAGE = 2 * (784 * 256 + 256 * 10)  # 406,528: a multiply and an add per weight
 NUMPY_FLOOR = "NumPy floor"
@@ -57,8 +58,8 @@ def all_backends(keras_model: "keras.Model", keras_path: Path, threads: int) -> 
         Backend(KERAS_PREDICT, keras_predict(keras_model), False, keras_path.name, size),
         Backend("Keras model(x)", keras_call(keras_model), False, keras_path.name, size),
         tflite_backend(keras_model, threads),
-        onnx_backend(ONNX_FLOAT32, default_model_path(), threads),
-        onnx_backend(ONNX_INT8, default_model_path(int8=True), threads),
+        onnx_backend(ONNX_FLOAT32, shipped_path(TUTORIAL), threads),
+        onnx_backend(ONNX_INT8, shipped_path(TUTORIAL, int8=True), threads),
     ]
 
 

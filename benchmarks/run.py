@@ -54,6 +54,7 @@ from mnist_edge.measure.bench import (
     throughput,
 )
 from mnist_edge.measure.machine import machine
+from mnist_edge.runtime.catalog import TUTORIAL
 from mnist_edge.runtime.predictor import Predictor
 from mnist_edge.train.model import scale_pixels
 
@@ -158,7 +159,7 @@ def main() -> None:
     backends = all_backends(keras_model, args.keras_model, threads)
     differences = max_differences(backends, images)
     graphs = batch_one.graphs(keras_model, mnist.x_train)
-    predictor = Predictor()  # what `mnist-edge predict` opens: shipped model, default threads
+    predictor = Predictor(TUTORIAL)  # the model the engines are compared on, default threads
     with runtime_venv(PROJECT) as venv, tempfile.TemporaryDirectory() as scratch:
         png = Path(scratch, "one.png")
         _save_png(images.uint8[0], png)

@@ -9,7 +9,8 @@ import pytest
 
 from benchmarks.latency import STEPS, Timing, bound_call, interleaved, path_steps
 from mnist_edge.core.mnist import load_mnist
-from mnist_edge.runtime import Predictor, default_model_path
+from mnist_edge.runtime import Predictor
+from mnist_edge.runtime.catalog import TUTORIAL, shipped_path
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def test_candidates_take_turns_in_alternating_order():
 def test_every_step_gives_the_predictors_probabilities(x_test):
     """The steps before BOUND put old parts back into a Predictor: same arithmetic, so the
     same probabilities bit for bit, for one image and for a small batch."""
-    for model in (default_model_path(), default_model_path(int8=True)):
+    for model in (shipped_path(TUTORIAL), shipped_path(TUTORIAL, int8=True)):
         graph = model.read_bytes()
         steps = path_steps(graph, graph)
         assert list(steps) == list(STEPS)
@@ -48,10 +49,8 @@ def test_every_step_gives_the_predictors_probabilities(x_test):
 
 def test_the_bare_call_runs_on_the_predictors_own_buffers(x_test):
     """The floor row times the very call the Predictor makes, on an image it has bound."""
-    predictor = Predictor(default_model_path())
+    predictor = Predictor(TUTORIAL)
     bound_call(predictor, x_test[7:8])()
     buffers = predictor._small._buffers(1)
     assert np.array_equal(buffers.images, x_test[7:8])
-    assert np.array_equal(
-        buffers.probabilities, Predictor(default_model_path()).predict(x_test[7:8])
-    )
+    assert np.array_equal(buffers.probabilities, Predictor(TUTORIAL).predict(x_test[7:8]))

@@ -14,6 +14,7 @@ from mnist_edge.cli.options import (
     ThreadsOption,
     open_predictor,
 )
+from mnist_edge.runtime import catalog  # names only
 
 IMAGES_HELP = (
     "Images to time: an MNIST npz (its test split), a folder of the MNIST IDX files, or any "
@@ -29,7 +30,7 @@ def bench(
         str | None,
         typer.Option(
             help="A file or shipped name. Default: the int8 twin of a shipped --model, else "
-            "mlp.int8.",
+            f"{catalog.DEFAULT}{catalog.INT8}.",
             show_default=False,
         ),
     ] = None,

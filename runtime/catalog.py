@@ -13,7 +13,8 @@ from mnist_edge.core.text import printable
 
 MODELS = Path(__file__).parent / "models"
 ARCHITECTURES = ("mlp", "cnn")  # shipped, the default first
-DEFAULT = "mlp"  # the Keras tutorial's model
+DEFAULT = "cnn"  # reads real photos and drawings best
+TUTORIAL = "mlp"  # the Keras tutorial's model: what `make demo` trains, what Keras is compared with
 INT8 = ".int8"
 
 
@@ -71,6 +72,18 @@ def split_name(name: str) -> tuple[str, bool]:
     if short not in ARCHITECTURES:
         raise KeyError(name)
     return short, False
+
+
+def model_name(path: Path) -> str:
+    """The name a model goes by (the service's model name, the page's): a shipped model's
+    short name ("cnn.int8"), else its file's name without ".onnx"."""
+    if path.resolve().parent == MODELS.resolve():
+        try:
+            arch, int8 = split_name(path.name)
+            return arch + (INT8 if int8 else "")
+        except KeyError:
+            pass
+    return path.name.removesuffix(".onnx")
 
 
 def int8_twin(model: str | None) -> Path:

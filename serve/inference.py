@@ -14,6 +14,7 @@ from typing import TypeVar
 import numpy as np
 
 from mnist_edge.core.errors import ModelError
+from mnist_edge.runtime import catalog
 from mnist_edge.runtime.pipeline import paired, unpredicted
 from mnist_edge.runtime.predictor import Predictor, row_problems
 from mnist_edge.runtime.records import Item, dumps, record
@@ -46,7 +47,7 @@ class ModelFailure(RuntimeError):
 
 class Inference:
     def __init__(self, predictor: Predictor, settings: Settings, metrics: Metrics) -> None:
-        name = predictor.model_path.name.removesuffix(".onnx")
+        name = catalog.model_name(predictor.model_path)  # "cnn", as the command line says
         self.model = ModelSpec(name, predictor.input, predictor.output)
         self.settings = settings
         self.batcher = Batcher(

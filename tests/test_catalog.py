@@ -69,13 +69,14 @@ def test_predictor_by_name_is_the_file_it_names(x_test):
 
 def test_int8_twin():
     assert catalog.int8_twin("cnn") == MODELS / "mnist-cnn.int8.onnx"
-    assert catalog.int8_twin(None) == MODELS / "mnist-mlp.int8.onnx"
-    assert catalog.int8_twin("some/model.onnx") == MODELS / "mnist-mlp.int8.onnx"
+    default_twin = MODELS / f"mnist-{catalog.DEFAULT}.int8.onnx"
+    assert catalog.int8_twin(None) == default_twin == MODELS / "mnist-cnn.int8.onnx"
+    assert catalog.int8_twin("some/model.onnx") == default_twin
 
 
 def test_listing_reads_each_models_metadata():
     rows = {row["name"]: row for row in shipped_models()}
-    assert list(rows) == NAMES and [n for n, row in rows.items() if row["default"]] == ["mlp"]
+    assert list(rows) == NAMES and [n for n, row in rows.items() if row["default"]] == ["cnn"]
     for name, row in rows.items():
         predictor = Predictor(name)
         assert row["bytes"] == (MODELS / f"mnist-{name}.onnx").stat().st_size
@@ -89,7 +90,7 @@ def test_models_command(cli):
     table = cli("models")
     assert table.returncode == 0
     lines = table.stdout.splitlines()
-    assert lines[1].startswith("mlp *") and [line.split()[0] for line in lines[1:5]] == NAMES
+    assert lines[3].startswith("cnn *") and [line.split()[0] for line in lines[1:5]] == NAMES
     rows = json.loads(cli("models", "--format", "json").stdout)
     assert [row["name"] for row in rows] == NAMES
     for row, line in zip(rows, lines[1:5], strict=True):
@@ -155,3 +156,11 @@ def test_predict_with_an_unknown_model_name_is_a_usage_error(cli):
     result = cli("predict", "--model", "resnet", "samples")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "resnet: no such model file, nor a shipped model (shipped: mlp" in result.stderr
+
+
+def test_every_shipped_model_goes_by_its_command_line_name(tmp_path):
+    """The service's model names and the page's are the names --model takes."""
+    assert [catalog.model_name(catalog.shipped_path(name)) for name in NAMES] == NAMES
+    own = tmp_path / "mnist-cnn.onnx"  # a user's file that only looks like a shipped one
+    own.write_bytes(catalog.shipped_path("cnn").read_bytes())
+    assert catalog.model_name(own) == "mnist-cnn"

@@ -10,6 +10,7 @@ from PIL import Image
 from mnist_edge.core.arrayfiles import write_idx
 from mnist_edge.runtime import Predictor, default_model_path
 from mnist_edge.runtime.preprocess import to_mnist
+from mnist_edge.train.config import CnnConfig
 
 
 def counted(predictor: Predictor, images: np.ndarray, labels: np.ndarray) -> tuple[float, list]:
@@ -32,7 +33,8 @@ def test_info_describes_the_shipped_model(cli):
         "shape": ["batch", 10],
     }
     assert details["labels"] == list("0123456789")
-    assert details["training"]["epochs"] == 8
+    assert details["architecture"]["name"] == "cnn"  # the default
+    assert details["training"]["epochs"] == CnnConfig().epochs  # the recipe it was trained by
     assert {"tensorflow", "keras", "tf2onnx", "onnx"} <= set(details["versions"])
     table = cli("info").stdout
     assert "sha256: " + details["sha256"] in table and "test_accuracy" in table

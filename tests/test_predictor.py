@@ -18,10 +18,11 @@ from mnist_edge.runtime.predictor import CHUNK, SMALL_BATCH
 EXACT = 0.0  # uint8 and tutorial floats reach the model as the same pixels
 
 
-def test_default_is_the_shipped_model(predictor):
-    assert predictor.model_path == default_model_path()
+def test_default_is_the_shipped_cnn(predictor):
+    """The model a user with a real photo gets by default is the one that reads them best."""
+    assert predictor.model_path == default_model_path() == Predictor("cnn").model_path
     assert predictor.labels == tuple("0123456789")
-    assert predictor.metadata["training_metrics"]["epochs"] == 8
+    assert predictor.metadata["architecture"]["name"] == "cnn"
 
 
 def test_tutorial_floats_and_uint8_give_the_same_probabilities(predictor, x_test):

@@ -20,7 +20,7 @@ from tests.models import nan_model
 from tests.serving import Served, error_of, running
 
 TOLERANCE = 1e-6  # largest |p_service - p_predictor| allowed for any probability
-MODEL = "mnist-mlp"  # the shipped model's name
+MODEL = "cnn"  # the default shipped model, named as on the command line
 SAMPLES = sorted((ROOT / "samples").iterdir())
 MAX_BATCH = 256
 

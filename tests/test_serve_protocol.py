@@ -20,7 +20,7 @@ from mnist_edge.serve.protocol import (
 )
 
 MODEL = ModelSpec(
-    "mnist-mlp",
+    "mlp",
     TensorSpec("image", "uint8", ("batch", 28, 28)),
     TensorSpec("probabilities", "float32", ("batch", 10)),
 )

@@ -13,7 +13,7 @@ const SHIPPED_MODELS = join(WEB, '..', 'runtime', 'models');
 const ORT = join(WEB, 'node_modules', 'onnxruntime-web', 'dist');
 const ORT_FILES = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
 const PAGE_EXTENSIONS = ['.html', '.css', '.js'];
-const DEFAULT_MODEL = 'mnist-mlp.onnx'; // runtime/predictor.py DEFAULT_MODEL: listed first
+const DEFAULT_MODEL = 'mnist-cnn.onnx'; // runtime/catalog.py DEFAULT: listed first, loaded first
 const MANIFEST = 'models.json'; // model.js reads it
 
 async function copyInto(folder, source, names) {

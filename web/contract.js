@@ -20,6 +20,11 @@ export const JSON_KEYS = [
   META_QUANTIZATION,
 ];
 
+/** A shipped model's name, as runtime/catalog.py gives it: 'mnist-cnn.int8.onnx' -> 'cnn.int8'. */
+export function modelName(file) {
+  return file.replace(/^mnist-/, '').replace(/\.onnx$/, '');
+}
+
 /** Metadata as written by the exporter, with JSON values parsed (unparsable ones kept raw). */
 export function decodeMetadata(raw) {
   const decoded = {};

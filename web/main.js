@@ -1,6 +1,6 @@
 // The page: wires the pad, image files, preprocessing, the model and the view together.
 
-import { InputError, LABELS, META_LABELS } from './contract.js';
+import { InputError, LABELS, META_LABELS, modelName } from './contract.js';
 import { decodeImage } from './decode.js';
 import { listModels, loadModel, predict } from './model.js';
 import { Pad } from './pad.js';
@@ -115,7 +115,7 @@ async function start() {
   try {
     const models = await listModels();
     for (const { file, bytes } of models) {
-      select.add(new Option(`${file} (${Math.round(bytes / 1024)} KiB)`, file));
+      select.add(new Option(`${modelName(file)} (${Math.round(bytes / 1024)} KiB)`, file));
     }
     await useModel(models[0].file);
     select.disabled = false;

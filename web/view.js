@@ -1,7 +1,7 @@
 // What `mnist-edge show` shows, on the page: the 28x28 image the model receives, the ten
 // probabilities as bars with the predicted digit highlighted, and the model's own description.
 
-import { IMAGE_SIZE, META_QUANTIZATION, META_TRAINING } from './contract.js';
+import { IMAGE_SIZE, META_QUANTIZATION, META_TRAINING, modelName } from './contract.js';
 
 const element = (id) => document.getElementById(id);
 
@@ -55,7 +55,7 @@ export class View {
 export function describeModel(model) {
   const training = model.metadata[META_TRAINING] ?? {};
   const quantization = model.metadata[META_QUANTIZATION];
-  const parts = [model.file, `${Math.round(model.bytes / 1024)} KiB`];
+  const parts = [modelName(model.file), `${Math.round(model.bytes / 1024)} KiB`];
   parts.push(quantization ? `int8 (${quantization.format ?? 'quantized'})` : 'float32');
   if (typeof training.test_accuracy === 'number') {
     const accuracy = `${(100 * training.test_accuracy).toFixed(2)}%`;

@@ -23,7 +23,7 @@ from harness.browser import (
     wait_until_ready,
 )
 from mnist_edge.core.errors import InputError
-from mnist_edge.runtime import Predictor
+from mnist_edge.runtime import Predictor, catalog
 from mnist_edge.runtime.images import open_image
 from mnist_edge.runtime.predictor import default_model_path
 from mnist_edge.runtime.preprocess import to_mnist
@@ -60,13 +60,14 @@ def shown(page) -> tuple[str, float]:
     return match[1], float(match[2])
 
 
-def expected_reading(image: Image.Image, model: str = "mnist-mlp.onnx") -> tuple[np.ndarray, ...]:
+def expected_reading(image: Image.Image, model: str | None = None) -> tuple[np.ndarray, ...]:
     """(28x28 digit, probabilities) of the Python runtime for the same picture."""
     digit = to_mnist(image)
-    return digit, Predictor(default_model_path().parent / model).predict(digit[None])[0]
+    path = default_model_path() if model is None else default_model_path().parent / model
+    return digit, Predictor(path).predict(digit[None])[0]
 
 
-def assert_shows(page, image: Image.Image, model: str = "mnist-mlp.onnx") -> str:
+def assert_shows(page, image: Image.Image, model: str | None = None) -> str:
     """The page shows what the runtime computes for `image`: same 28x28, digit and percent."""
     digit, probabilities = expected_reading(image, model)
     label, percent = shown(page)
@@ -143,8 +144,9 @@ def test_a_file_that_is_not_an_image(page, tmp_path) -> None:
 def test_int8_model_is_selectable(page) -> None:
     int8 = default_model_path(int8=True).name
     page.select_option("#model", int8)
+    name = f"{catalog.DEFAULT}{catalog.INT8}"  # as the command line names it: cnn.int8
     page.wait_for_function(
-        f"document.getElementById('model-info').textContent.startsWith('{int8}')"
+        f"document.getElementById('model-info').textContent.startsWith('{name} ')"
     )
     assert "int8" in page.locator("#model-info").inner_text()
     draw(page, "7")
@@ -152,10 +154,13 @@ def test_int8_model_is_selectable(page) -> None:
 
 
 def test_model_described_from_its_own_metadata(page) -> None:
-    predictor = Predictor()
+    predictor = Predictor()  # the default, the page's first model too
     accuracy = 100 * predictor.metadata["training_metrics"]["test_accuracy"]
     info = page.locator("#model-info").inner_text()
-    assert info.startswith(predictor.model_path.name)
+    assert info.startswith(f"{catalog.DEFAULT} ")  # named as on the command line
+    options = page.locator("#model option").all_inner_texts()
+    assert [option.split()[0] for option in options][0] == catalog.DEFAULT
+    assert sorted(option.split()[0] for option in options) == sorted(catalog.names())
     assert f"test accuracy {accuracy:.2f}%" in info
     assert f"{round(predictor.model_path.stat().st_size / 1024)} KiB" in info
 
