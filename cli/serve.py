@@ -9,6 +9,7 @@ import typer
 
 from mnist_edge.cli.console import fail, require
 from mnist_edge.cli.options import ModelOption, open_predictor
+from mnist_edge.core.limits import MAX_THREADS
 from mnist_edge.serve import settings as defaults  # plain Python: no extra needed for this
 
 if TYPE_CHECKING:
@@ -34,8 +35,10 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="onnxruntime threads. The default leaves the other cores to the HTTP and "
-            "decoding work (more threads spin between calls).",
+            max=MAX_THREADS,
+            help=f"onnxruntime threads, at most 4 per core ({MAX_THREADS} here). The default "
+            "leaves the other cores to the HTTP and decoding work (more threads spin between "
+            "calls).",
         ),
     ] = defaults.DEFAULT_MODEL_THREADS,
     workers: Annotated[
