@@ -19,7 +19,7 @@ from mnist_edge.runtime.predictor import Predictor
 from mnist_edge.serve.guard import ASGIApp, BodyTooLarge, Guard
 from mnist_edge.serve.inference import Inference, ModelFailure
 from mnist_edge.serve.metrics import CONTENT_TYPE, Metrics
-from mnist_edge.serve.protocol import BINARY_EXTENSION, ProtocolError
+from mnist_edge.serve.protocol import BINARY_EXTENSION, ProtocolError, whole_number
 from mnist_edge.serve.settings import Settings
 
 SERVER_NAME = "mnist-edge"
@@ -115,9 +115,10 @@ class Handlers:
 
 
 def _top_k(text: str) -> int:
-    if not text.isdigit() or int(text) > MAX_TOP_K:
+    top_k = whole_number(text)
+    if top_k is None or top_k > MAX_TOP_K:
         raise ProtocolError(f"top_k must be a whole number from 0 to {MAX_TOP_K}")
-    return int(text)
+    return top_k
 
 
 def _error(message: str, status: int) -> Response:
