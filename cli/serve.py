@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mnist_edge.cli.console import fail, require
+from mnist_edge.cli.console import EXIT_USAGE, fail, require
 from mnist_edge.cli.options import ModelOption, open_predictor
 from mnist_edge.core.limits import MAX_THREADS
 from mnist_edge.serve import settings as defaults  # plain Python: no extra needed for this
@@ -52,8 +52,29 @@ def serve(
         float, typer.Option(min=0.001, help="Seconds a request may take, from arrival to answer.")
     ] = defaults.DEFAULT_TIMEOUT,
     max_requests: Annotated[
-        int, typer.Option(min=1, help="Requests served at once; more wait for a place.")
+        int,
+        typer.Option(
+            min=1,
+            help="Requests served at once, their bodies read; more wait for a place.",
+        ),
     ] = defaults.DEFAULT_MAX_REQUESTS,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Connections open at once; one more closes the one that has waited longest "
+            "for its client.",
+        ),
+    ] = defaults.DEFAULT_MAX_CONNECTIONS,
+    max_buffered: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            help="Request bodies held in memory at once, all requests together, in MiB; "
+            "a body under 64 KiB needs none of it. Default: 4 x --max-body.",
+            show_default=False,
+        ),
+    ] = None,
     static: Annotated[
         Path | None,
         typer.Option(
@@ -72,6 +93,8 @@ def serve(
     from mnist_edge.serve.app import create_app
     from mnist_edge.serve.run import listen, serve_on
 
+    if max_buffered is not None and max_buffered < max_body:
+        fail("--max-buffered must be at least --max-body (a largest body must fit)", EXIT_USAGE)
     settings = defaults.Settings(
         host=host,
         port=port,
@@ -81,6 +104,8 @@ def serve(
         max_body=int(max_body * defaults.MIB),
         timeout=timeout,
         max_requests=max_requests,
+        max_connections=max_connections,
+        max_buffered=int((max_buffered or 0) * defaults.MIB),
         static=static or defaults.checkout_page(),
         quiet=quiet,
     )

@@ -9,14 +9,14 @@ from importlib import metadata
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from mnist_edge.core.text import printable
 from mnist_edge.runtime.predictor import Predictor
-from mnist_edge.serve.guard import ASGIApp, BodyTooLarge, Guard
+from mnist_edge.serve.guard import ASGIApp, Guard
 from mnist_edge.serve.inference import Inference, ModelFailure
 from mnist_edge.serve.metrics import CONTENT_TYPE, Metrics
 from mnist_edge.serve.protocol import BINARY_EXTENSION, ProtocolError, whole_number
@@ -135,14 +135,6 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
     return _error(str(error.detail), error.status_code)
 
 
-async def _too_large(request: Request, error: BodyTooLarge) -> Response:
-    return _error(str(error), 413)
-
-
-async def _gone(request: Request, error: ClientDisconnect) -> Response:
-    return Response(status_code=400)  # never delivered: the client left
-
-
 async def _model_failure(request: Request, error: ModelFailure) -> Response:
     return _error(str(error), 500)
 
@@ -154,8 +146,6 @@ async def _internal(request: Request, error: Exception) -> Response:
 ERROR_HANDLERS = {
     ProtocolError: _protocol_error,
     HTTPException: _http_error,
-    BodyTooLarge: _too_large,
-    ClientDisconnect: _gone,
     ModelFailure: _model_failure,
     Exception: _internal,
 }

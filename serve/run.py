@@ -2,7 +2,8 @@
 on stderr one line per event, and the signals a service manager sends.
 
 SIGTERM or SIGINT (Ctrl-C): stop accepting connections, finish the requests in progress,
-exit 0. A second SIGINT stops at once.
+exit 0. A second SIGINT stops at once. Freed memory is given back to the system every few
+seconds (memory.py).
 """
 
 import logging
@@ -14,11 +15,13 @@ import uvicorn
 
 from mnist_edge.core.streams import say  # a line on stderr, lost (not fatal) if it cannot be
 from mnist_edge.core.text import PROGRAM, one_line
+from mnist_edge.serve import memory
 from mnist_edge.serve.guard import ASGIApp
 from mnist_edge.serve.http import bounded_protocol
 from mnist_edge.serve.settings import Settings
 
 GRACE = 5.0  # seconds past the request timeout before requests still running are cancelled
+TICK_SECONDS = 0.1  # uvicorn's main loop checks its state this often
 QUIET_LOGGERS = ("python_multipart",)  # libraries that log what the responses already say
 
 
@@ -64,7 +67,8 @@ def url(sock: socket.socket) -> str:
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server, saying when it is ready and when it has stopped."""
+    """uvicorn's server, saying when it is ready and when it has stopped, and giving freed
+    memory back."""
 
     def __init__(self, config: uvicorn.Config, ready_line: str) -> None:
         super().__init__(config)
@@ -73,7 +77,13 @@ class Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            memory.started()
             say(self.ready_line)
+
+    async def on_tick(self, counter: int) -> bool:
+        if counter % round(memory.TRIM_SECONDS / TICK_SECONDS) == 0:
+            memory.give_back()
+        return await super().on_tick(counter)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         say("stopping: finishing the requests in progress")
@@ -89,7 +99,7 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         log_config=logging_config(settings.quiet),
         access_log=False,
         server_header=False,
-        http=bounded_protocol(settings.timeout),
+        http=bounded_protocol(settings.timeout, settings.max_connections),
         timeout_graceful_shutdown=int(settings.timeout + GRACE),
     )
 
