@@ -91,7 +91,7 @@ def serve(
     uploads, with dynamic batching. Stops cleanly on SIGTERM or Ctrl-C."""
     require("serve", "'serve'")
     from mnist_edge.serve.app import create_app
-    from mnist_edge.serve.run import listen, serve_on
+    from mnist_edge.serve.run import listen, serve_on, stopping_at_once
 
     if max_buffered is not None and max_buffered < max_body:
         fail("--max-buffered must be at least --max-body (a largest body must fit)", EXIT_USAGE)
@@ -113,9 +113,10 @@ def serve(
         sock = listen(host, port)
     except OSError as error:
         fail(f"cannot listen on {host}:{port} ({error.strerror or error})")
-    started = time.perf_counter()
-    predictor = open_predictor(model, threads)
-    app = create_app(predictor, settings, load_seconds=time.perf_counter() - started)
+    with stopping_at_once():  # loading a model: a stop signal cannot wait for it
+        started = time.perf_counter()
+        predictor = open_predictor(model, threads)
+        app = create_app(predictor, settings, load_seconds=time.perf_counter() - started)
     serve_on(sock, app, settings, describe(predictor, settings))
 
 
