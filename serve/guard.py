@@ -6,9 +6,11 @@ and the record of what happened.
   of the `max_requests` places, which it gives back as its answer starts: clients that send
   slowly, or do not read their answers, hold no place.
 - One timeout for the whole request: 408 while its body is still arriving (a client that
-  sends slowly), 503 when it waited for a place or an answer too long.
+  sends slowly), 503 when it waited for a place or an answer too long, or when the service
+  stops before it is answered.
 - Anything unexpected: a 500 with `{"error": "internal error"}` and one line on stderr,
-  never a traceback in a response.
+  never a traceback in a response; any other 500 (a model that failed) has its reason
+  logged in one line too.
 - One access-log line per request on stderr (unless quiet), and the request's metrics.
 """
 

@@ -23,7 +23,7 @@ hold memory or a connection for long without completing requests, and one write 
   which cost as much as the rest of a small request here; writes made in one step of the
   event loop now go out together.
 
-The body has its own limits (guard.py), once the application is reading it.
+A request's body has its own limits (bodies.py), once the guard is reading it.
 """
 
 import asyncio
