@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mnist_edge.cli.console import EXIT_USAGE, fail
-from mnist_edge.core.limits import MAX_BATCH
+from mnist_edge.core.limits import MAX_BATCH, MAX_THREADS
 from mnist_edge.runtime import catalog  # names only: no NumPy, no onnxruntime
 
 if TYPE_CHECKING:
@@ -44,7 +44,10 @@ ModelOption = Annotated[
 ThreadsOption = Annotated[
     int | None,
     typer.Option(
-        min=1, help="onnxruntime threads for large batches (one image: one). Default: one per core."
+        min=1,
+        max=MAX_THREADS,
+        help="onnxruntime threads for large batches (one image: one), at most 4 per core "
+        f"({MAX_THREADS} here). Default: one per core.",
     ),
 ]
 BatchOption = Annotated[

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mnist_edge.cli.console import fail, require
+from mnist_edge.cli.console import EXIT_USAGE, fail, require
 from mnist_edge.cli.options import ModelOption, open_predictor
+from mnist_edge.core.limits import MAX_THREADS
 from mnist_edge.serve import settings as defaults  # plain Python: no extra needed for this
 
 if TYPE_CHECKING:
@@ -34,8 +35,10 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="onnxruntime threads. The default leaves the other cores to the HTTP and "
-            "decoding work (more threads spin between calls).",
+            max=MAX_THREADS,
+            help=f"onnxruntime threads, at most 4 per core ({MAX_THREADS} here). The default "
+            "leaves the other cores to the HTTP and decoding work (more threads spin between "
+            "calls).",
         ),
     ] = defaults.DEFAULT_MODEL_THREADS,
     workers: Annotated[
@@ -49,8 +52,29 @@ def serve(
         float, typer.Option(min=0.001, help="Seconds a request may take, from arrival to answer.")
     ] = defaults.DEFAULT_TIMEOUT,
     max_requests: Annotated[
-        int, typer.Option(min=1, help="Requests served at once; more wait for a place.")
+        int,
+        typer.Option(
+            min=1,
+            help="Requests served at once, their bodies read; more wait for a place.",
+        ),
     ] = defaults.DEFAULT_MAX_REQUESTS,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Connections open at once; one more closes the one that has waited longest "
+            "for its client.",
+        ),
+    ] = defaults.DEFAULT_MAX_CONNECTIONS,
+    max_buffered: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            help="Request bodies held in memory at once, all requests together, in MiB; "
+            "a body under 64 KiB needs none of it. Default: 4 x --max-body.",
+            show_default=False,
+        ),
+    ] = None,
     static: Annotated[
         Path | None,
         typer.Option(
@@ -67,8 +91,10 @@ def serve(
     uploads, with dynamic batching. Stops cleanly on SIGTERM or Ctrl-C."""
     require("serve", "'serve'")
     from mnist_edge.serve.app import create_app
-    from mnist_edge.serve.run import listen, serve_on
+    from mnist_edge.serve.run import listen, serve_on, stopping_at_once
 
+    if max_buffered is not None and max_buffered < max_body:
+        fail("--max-buffered must be at least --max-body (a largest body must fit)", EXIT_USAGE)
     settings = defaults.Settings(
         host=host,
         port=port,
@@ -78,6 +104,8 @@ def serve(
         max_body=int(max_body * defaults.MIB),
         timeout=timeout,
         max_requests=max_requests,
+        max_connections=max_connections,
+        max_buffered=int((max_buffered or 0) * defaults.MIB),
         static=static or defaults.checkout_page(),
         quiet=quiet,
     )
@@ -85,9 +113,10 @@ def serve(
         sock = listen(host, port)
     except OSError as error:
         fail(f"cannot listen on {host}:{port} ({error.strerror or error})")
-    started = time.perf_counter()
-    predictor = open_predictor(model, threads)
-    app = create_app(predictor, settings, load_seconds=time.perf_counter() - started)
+    with stopping_at_once():  # loading a model: a stop signal cannot wait for it
+        started = time.perf_counter()
+        predictor = open_predictor(model, threads)
+        app = create_app(predictor, settings, load_seconds=time.perf_counter() - started)
     serve_on(sock, app, settings, describe(predictor, settings))
 
 

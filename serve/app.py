@@ -9,17 +9,17 @@ from importlib import metadata
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from mnist_edge.core.text import printable
 from mnist_edge.runtime.predictor import Predictor
-from mnist_edge.serve.guard import ASGIApp, BodyTooLarge, Guard
+from mnist_edge.serve.guard import ASGIApp, Guard
 from mnist_edge.serve.inference import Inference, ModelFailure
 from mnist_edge.serve.metrics import CONTENT_TYPE, Metrics
-from mnist_edge.serve.protocol import BINARY_EXTENSION, ProtocolError
+from mnist_edge.serve.protocol import BINARY_EXTENSION, ProtocolError, whole_number
 from mnist_edge.serve.settings import Settings
 
 SERVER_NAME = "mnist-edge"
@@ -115,9 +115,10 @@ class Handlers:
 
 
 def _top_k(text: str) -> int:
-    if not text.isdigit() or int(text) > MAX_TOP_K:
+    top_k = whole_number(text)
+    if top_k is None or top_k > MAX_TOP_K:
         raise ProtocolError(f"top_k must be a whole number from 0 to {MAX_TOP_K}")
-    return int(text)
+    return top_k
 
 
 def _error(message: str, status: int) -> Response:
@@ -134,14 +135,6 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
     return _error(str(error.detail), error.status_code)
 
 
-async def _too_large(request: Request, error: BodyTooLarge) -> Response:
-    return _error(str(error), 413)
-
-
-async def _gone(request: Request, error: ClientDisconnect) -> Response:
-    return Response(status_code=400)  # never delivered: the client left
-
-
 async def _model_failure(request: Request, error: ModelFailure) -> Response:
     return _error(str(error), 500)
 
@@ -153,8 +146,6 @@ async def _internal(request: Request, error: Exception) -> Response:
 ERROR_HANDLERS = {
     ProtocolError: _protocol_error,
     HTTPException: _http_error,
-    BodyTooLarge: _too_large,
-    ClientDisconnect: _gone,
     ModelFailure: _model_failure,
     Exception: _internal,
 }

@@ -53,8 +53,8 @@ class Batcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._model_thread is not None:
-            self._model_thread.shutdown(wait=True)
+        if self._model_thread is not None:  # a model call in progress cannot be interrupted
+            self._model_thread.shutdown(wait=False)
 
     @property
     def running(self) -> bool:

@@ -1,26 +1,30 @@
 """Every request's frame, around the application (plain ASGI): the limits a device needs,
 and the record of what happened.
 
-- At most `max_requests` requests in progress; later ones wait for a place.
-- The body: refused at once when Content-Length says more than `max_body`, else counted as
-  it arrives (413 past the limit), so no request can hold more than that in memory.
+- The body is read whole first (bodies.py: at most `max_body` bytes a request, 413 past it,
+  and `max_buffered` bytes all requests together); only then does the request wait for one
+  of the `max_requests` places, which it gives back as its answer starts: clients that send
+  slowly, or do not read their answers, hold no place.
 - One timeout for the whole request: 408 while its body is still arriving (a client that
-  sends slowly), 503 when it waited for a place or an answer too long.
+  sends slowly), 503 when it waited for a place or an answer too long, or when the service
+  stops before it is answered.
 - Anything unexpected: a 500 with `{"error": "internal error"}` and one line on stderr,
-  never a traceback in a response.
+  never a traceback in a response; any other 500 (a model that failed) has its reason
+  logged in one line too.
 - One access-log line per request on stderr (unless quiet), and the request's metrics.
 """
 
 import asyncio
 import contextlib
-import datetime
 import json
-import sys
+import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 from mnist_edge.core.text import one_line, printable
+from mnist_edge.serve import log
+from mnist_edge.serve.bodies import Body, BodyTooLarge, Budget, ClientGone, declared_length
 from mnist_edge.serve.metrics import Metrics
 from mnist_edge.serve.settings import Settings
 
@@ -30,38 +34,32 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CLIENT_CLOSED = 499  # no answer could be given: the client went away (as nginx logs it)
-
-
-class BodyTooLarge(Exception):
-    """The request body goes past the limit."""
+SERVER_ERROR = 500  # a fault of the service or the model: its reason goes to the log
+FAULT_BYTES = 1000  # of a 500's body, logged
+ERROR_FIELD = re.compile(rb'\{\s*"error"\s*:\s*"((?:[^"\\]|\\.)*)"')  # its string, escaped
 
 
 class Exchange:
-    """One request's receive and send, watched: body bytes, status, bytes sent."""
+    """One request's send, watched: status, bytes sent, and whether its client went away."""
 
-    def __init__(self, receive: Receive, send: Send, max_body: int) -> None:
-        self._receive, self._send, self.max_body = receive, send, max_body
-        self.received = self.sent = 0
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.sent = 0
         self.status: int | None = None
-        self.reading = True  # until the last chunk of the body has arrived
         self.disconnected = False
-
-    async def receive(self) -> Message:
-        message = await self._receive()
-        if message["type"] == "http.disconnect":
-            self.disconnected = True
-        elif message["type"] == "http.request":
-            self.received += len(message.get("body", b""))
-            if self.received > self.max_body:
-                raise BodyTooLarge(f"request body over {self.max_body:,} bytes")
-            self.reading = bool(message.get("more_body", False))
-        return message
+        self.fault = b""  # the start of a 500's body: what went wrong
+        self.logged = False  # the fault has its line in the log
+        self.answering: Callable[[], None] = lambda: None  # called as the answer starts
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
+            self.answering()
         elif message["type"] == "http.response.body":
-            self.sent += len(message.get("body", b""))
+            body = message.get("body", b"")
+            if self.status == SERVER_ERROR and not self.sent:
+                self.fault = body[:FAULT_BYTES]
+            self.sent += len(body)
         await self._send(message)
 
     async def fail(self, status: int, message: str) -> None:
@@ -83,75 +81,100 @@ class Guard:
     def __init__(self, app: ASGIApp, settings: Settings, metrics: Metrics) -> None:
         self.app, self.settings, self.metrics = app, settings, metrics
         self._places = asyncio.Semaphore(settings.max_requests)
+        self._bodies = Budget(settings.buffered_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # the lifespan
             await self.app(scope, receive, send)
             return
-        exchange = Exchange(receive, send, self.settings.max_body)
+        exchange = Exchange(send)
         started = time.perf_counter()
         self.metrics.in_progress.inc()
         try:
-            await self._serve(scope, exchange)
+            await self._serve(scope, receive, exchange)
         finally:
             self.metrics.in_progress.dec()
             self._record(scope, exchange, time.perf_counter() - started)
 
-    async def _serve(self, scope: Scope, exchange: Exchange) -> None:
+    async def _serve(self, scope: Scope, receive: Receive, exchange: Exchange) -> None:
         limit = self.settings.timeout
+        body = Body(receive, self.settings.max_body, self._bodies)
         admitted = False
         try:
             async with asyncio.timeout(limit):
-                async with self._places:
+                data = await body.read(declared_length(scope["headers"]))
+                async with self._place(exchange):
                     admitted = True
-                    if _declared_length(scope) > self.settings.max_body:
-                        raise BodyTooLarge(f"request body over {self.settings.max_body:,} bytes")
-                    await self.app(scope, exchange.receive, exchange.send)
+                    await self.app(scope, body.replay(data), exchange.send)
         except TimeoutError:
-            if not admitted:
-                await exchange.fail(503, f"busy: no place for this request within {limit:g} s")
-            elif exchange.reading:
+            if body.reading:
                 await exchange.fail(408, f"the request body did not arrive within {limit:g} s")
+            elif not admitted:
+                await exchange.fail(503, f"busy: no place for this request within {limit:g} s")
             else:
                 await exchange.fail(503, f"no answer within {limit:g} s")
         except BodyTooLarge as error:
             await exchange.fail(413, str(error))
+        except ClientGone:
+            exchange.disconnected = True
+        except asyncio.CancelledError:  # the service stops and cannot wait any longer
+            await exchange.fail(503, "the service is stopping")
         except Exception as error:  # a bug: the response says little, the log one line
-            self._log(
+            log.stamped(
                 f"internal error: {_request_line(scope)}: {type(error).__name__}: "
                 f"{one_line(str(error))}"
             )
-            await exchange.fail(500, "internal error")
+            exchange.logged = True
+            await exchange.fail(SERVER_ERROR, "internal error")
+        finally:
+            body.release()
+
+    @contextlib.asynccontextmanager
+    async def _place(self, exchange: Exchange) -> AsyncIterator[None]:
+        """One of the places, held until the answer starts: a client that does not read its
+        answer holds its connection, not a place."""
+        await self._places.acquire()
+        held = True
+
+        def give_back() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._places.release()
+
+        exchange.answering = give_back
+        try:
+            yield
+        finally:
+            give_back()
 
     def _record(self, scope: Scope, exchange: Exchange, seconds: float) -> None:
         status = (
             CLIENT_CLOSED if exchange.disconnected or exchange.status is None else exchange.status
         )
         self.metrics.request(_endpoint(scope), status, seconds)
+        if status == SERVER_ERROR and not exchange.logged:
+            log.stamped(f"server error: {_request_line(scope)}: {_reason(exchange.fault)}")
         if not self.settings.quiet:
             client = (scope.get("client") or ("-", 0))[0]
-            self._log(
+            log.stamped(
                 f"{client} {_request_line(scope)} {status} {seconds * 1000:.1f}ms {exchange.sent}B"
             )
-
-    @staticmethod
-    def _log(line: str) -> None:
-        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
-        with contextlib.suppress(OSError):  # a log that went away stops no request
-            sys.stderr.write(f"{now[:-6]}Z {line}\n")
-
-
-def _declared_length(scope: Scope) -> int:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else 0  # the HTTP parser refused worse
-    return 0
 
 
 def _request_line(scope: Scope) -> str:
     query = scope.get("query_string", b"")
     target = scope["path"] + ("?" + query.decode("latin-1") if query else "")
     return f"{scope['method']} {printable(target)[:300]}"
+
+
+def _reason(body: bytes) -> str:
+    """The message of an error object (which may go on with records past the bytes kept),
+    else the start of whatever the body was."""
+    found = ERROR_FIELD.match(body)
+    if found is not None:
+        return one_line(json.loads(b'"' + found.group(1) + b'"'))
+    return one_line(body.decode("utf-8", "replace"))
 
 
 def _endpoint(scope: Scope) -> str:

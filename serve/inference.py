@@ -14,6 +14,7 @@ from typing import TypeVar
 import numpy as np
 
 from mnist_edge.core.errors import ModelError
+from mnist_edge.core.streams import say
 from mnist_edge.runtime import catalog
 from mnist_edge.runtime.pipeline import paired, unpredicted
 from mnist_edge.runtime.predictor import Predictor, row_problems
@@ -65,14 +66,14 @@ class Inference:
         try:
             await self.batcher.predict(digit[np.newaxis])
         except ModelError as error:  # serve anyway: every request will say it, with a 500
-            from mnist_edge.serve.run import say
-
             say(f"warning: the model fails on a test digit: {error}")
 
     async def stop(self) -> None:
+        """Stop the batcher and the workers, without waiting for a decode in progress (it
+        cannot be interrupted; the process is ending)."""
         await self.batcher.stop()
         if self._workers is not None:
-            self._workers.shutdown(wait=True, cancel_futures=True)
+            self._workers.shutdown(wait=False, cancel_futures=True)
 
     @property
     def ready(self) -> bool:

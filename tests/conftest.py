@@ -21,7 +21,7 @@ TENSORFLOW_TESTS = {
     "test_training.py",
 }
 SERVE_TESTS = {"test_serve.py", "test_serve_hostile.py", "test_serve_process.py"}
-SERVE_TESTS |= {"test_serve_docs.py"}  # these need the serve extra (Starlette, uvicorn)
+SERVE_TESTS |= {"test_serve_docs.py", "test_serve_abuse.py", "test_serve_lifecycle.py"}
 RAY_TESTS = {"test_scale.py", "test_scale_worker.py", "test_scale_cluster.py"}  # scale extra
 
 

@@ -11,3 +11,8 @@ INT8_MAX_DROP = 0.005  # accuracy an int8 model may lose against its float twin
 CNN_MAX_PARAMETERS = 100_000
 CNN_INT8_MAX_BYTES = 150_000
 CNN_INT8_MAX_DROP = 0.003
+
+# The service under abuse (issue 20)
+ANSWER_UNDER_ABUSE_SECONDS = 2.0  # a normal request's answer while other clients abuse it
+MAX_PROCESS_MB = 300  # resident memory of a process, whatever an input or a client does
+GIVEN_BACK_MIB = 20  # resident memory once an abuse has ended, above what it was before

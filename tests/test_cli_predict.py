@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +213,14 @@ def test_table_columns_line_up_with_top_k(cli):
     column = header.index("source")
     assert header.index("next best") < column
     assert [row[column:] for row in rows] == paths  # every source starts under its header
+
+
+@pytest.mark.parametrize("command", ["predict", "serve"])
+def test_threads_past_four_a_core_are_a_usage_error_stated_in_the_help(cli, command):
+    """5,000 onnxruntime threads ran for minutes and 100,000 grew memory by 50 MB/s."""
+    bound = 4 * (os.cpu_count() or 1)
+    result = cli(command, "--threads", str(bound + 1), "samples")
+    assert result.returncode == 2 and "--threads" in result.stderr
+    assert f"[1<=x<={bound}]" in cli(command, "--help").stdout  # the bound, in the help
+    if command == "predict":
+        assert cli(command, "--threads", str(bound), "samples").returncode == 0

@@ -8,17 +8,40 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
 
-from harness.service import service
+from harness.service import ServiceProcess, service
 from tests.conftest import ROOT
-from tests.serving import exchange
+from tests.serving import Served, exchange
 
 pytestmark = pytest.mark.slow
 
 SAMPLE = ROOT / "samples" / "mnist-7.png"
 SERVE_PACKAGES = ("starlette", "uvicorn", "prometheus_client", "python_multipart")
+WAIT_SECONDS = 30.0  # for the service to reach a state the test waits for
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"not {what} within {WAIT_SECONDS:g} s"
+        time.sleep(0.01)
+
+
+def in_progress(server: ServiceProcess) -> float:
+    """Requests the service counts in progress, besides the one asking."""
+    served = Served(server.url, server.address)
+    return served.metric("mnist_edge_requests_in_progress")[""] - 1
+
+
+def refused(address: tuple[str, int]) -> bool:
+    try:
+        socket.create_connection(address, timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
 
 
 def started_upload(address: tuple[str, int]) -> tuple[socket.socket, bytes]:
@@ -52,12 +75,10 @@ def _length(data: bytes) -> int:
 def test_a_stop_signal_lets_the_request_in_flight_finish_then_exits_0(stop_signal):
     with service() as server:
         connection, rest = started_upload(server.address)
-        time.sleep(0.2)  # the request is in the application, reading its body
+        wait_until(lambda: in_progress(server) == 1, "reading the upload")
         server.process.send_signal(stop_signal)
-        time.sleep(0.5)
-        assert server.process.poll() is None  # still waiting for the request
-        with pytest.raises(ConnectionRefusedError):  # but no longer accepting
-            socket.create_connection(server.address, timeout=5)
+        wait_until(lambda: refused(server.address), "refusing connections")
+        assert server.process.poll() is None  # but still waiting for the request
         connection.sendall(rest)
         status, body = answer(connection)
         assert status == 200 and json.loads(body)[0]["label"] == 7

@@ -104,6 +104,8 @@ def test_a_body_shorter_than_its_declared_tensor_is_refused(x_test: np.ndarray):
         ("0", "is 0; the body holds"),
         ("99999", "is 99,999; the body holds"),
         ("-5", "must be a byte count"),
+        ("\xb2", "must be a byte count"),  # "²": str.isdigit() says yes, int() says no
+        ("1" * 5000, "must be a byte count"),  # int() refuses past 4,300 digits
     ],
 )
 def test_header_length_must_fit_the_body(x_test, header, message):
@@ -141,6 +143,28 @@ def test_header_length_must_fit_the_body(x_test, header, message):
 )
 def test_malformed_requests_say_what_is_wrong(body, message):
     assert message in refused(body)
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        (True, "true or false"),
+        (None, "null"),
+        (1.5, "fractions"),
+        ("1", "strings"),
+        ({}, "objects"),
+    ],
+)
+@pytest.mark.parametrize("nested", [False, True])
+def test_json_data_must_be_integers_and_names_what_else_it_holds(value, named, nested):
+    """NumPy would read `true` as the pixel value 1 among integers: it is refused."""
+    data = [value] + [0] * (PIXELS - 1)
+    tensor = {"name": "image", "datatype": "UINT8", "shape": [1, 28, 28]}
+    tensor["data"] = (
+        np.reshape(np.array(data, dtype=object), (1, 28, 28)).tolist() if nested else data
+    )
+    message = refused(json.dumps({"inputs": [tensor]}).encode())
+    assert message == f"input 'image': 'data' must be integers 0-255, not {named}"
 
 
 def test_a_huge_shape_is_refused_before_any_allocation():
