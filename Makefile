@@ -22,7 +22,7 @@ TFLM_VENV := .venv-tflm
 # The model card's four recipes: the two shipped ones and two more, each folder a training run.
 CARD_MODELS := build/model build/card/mlp-augment build/card/cnn build/model-cnn
 
-.PHONY: demo test system-packages check lint fuzz model model-card samples pictures figures docs bench \
+.PHONY: demo test system-packages check lint typecheck fuzz model model-card samples pictures figures docs bench \
 	bench-serve bench-scale bench-instructions runtime-check test-floors clean web \
 	web-screenshot bench-web wheelhouse test-aarch64 test-mcu mcu-tflm docs-mcu
 
@@ -55,9 +55,14 @@ system_packages = @if [ "$$(id -u)" = 0 ]; then bash .ci/system-packages --for $
 check: lint
 	$(BIN)/python -m pytest -m "not slow" -q
 
-lint: $(STAMP)
+lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy over core, runtime and serve (the library and the service), as installed: mnist_edge.*
+typecheck: $(STAMP)
+	@$(BIN)/python docs/hooks/api_sources.py >/dev/null
+	cd build/api && $(CURDIR)/$(BIN)/mypy -p mnist_edge.core -p mnist_edge.runtime -p mnist_edge.serve
 
 # A long fuzzing campaign of the inference path (make test runs a few hundred examples).
 fuzz: $(STAMP)

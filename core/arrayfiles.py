@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, cast
 
 import numpy as np
 
@@ -36,7 +36,7 @@ NPY_HEADER_READERS = {
     (2, 0): np.lib.format.read_array_header_2_0,
 }
 
-Opener = Callable[[], contextlib.AbstractContextManager[BinaryIO]]
+Opener = Callable[[], contextlib.AbstractContextManager[IO[bytes]]]
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Npz:
         declared = self._info(member).file_size
 
         @contextlib.contextmanager
-        def opener() -> Iterator[BinaryIO]:
+        def opener() -> Iterator[IO[bytes]]:
             with self._open(member) as stream:
                 _read_exactly(stream, offset)
                 yield stream
@@ -106,7 +106,7 @@ class Npz:
         return {info.filename: info for info in self.members}[member]
 
     @contextlib.contextmanager
-    def _open(self, member: str) -> Iterator[BinaryIO]:
+    def _open(self, member: str) -> Iterator[IO[bytes]]:
         with open_regular(self.path) as raw, _Archive(raw, self.members) as archive:
             with archive.open(member) as stream:
                 yield stream
@@ -136,14 +136,14 @@ def open_idx(path: Path) -> StoredArray:
     big-endian int32, then the values in C order; gzip-compressed when named `.gz`."""
     compressed = path.suffix.lower() == ".gz"
     with _reading(), open_regular(path) as raw:
-        stream = gzip.GzipFile(fileobj=raw) if compressed else raw
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if compressed else raw
         shape, offset = _idx_header(stream)
         held = None if compressed else raw.seek(0, 2) - offset
 
     @contextlib.contextmanager
-    def opener() -> Iterator[BinaryIO]:
+    def opener() -> Iterator[IO[bytes]]:
         with open_regular(path) as raw:
-            stream = gzip.GzipFile(fileobj=raw) if compressed else raw
+            stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if compressed else raw
             _read_exactly(stream, offset)
             yield stream
 
@@ -172,14 +172,15 @@ class _Archive(zipfile.ZipFile):
     it, checked from the archive's end record: zipfile reads the whole directory into memory
     and makes an object per member at every open (a million members, 58 MB: 641 MB)."""
 
-    def __init__(self, file: BinaryIO, members: tuple[zipfile.ZipInfo, ...] | None = None):
+    def __init__(self, file: IO[bytes], members: tuple[zipfile.ZipInfo, ...] | None = None):
         self._given = members
         super().__init__(file)
 
     def _RealGetContents(self) -> None:  # zipfile's own hook for reading the directory
         if self._given is None:
-            _check_directory(zipfile._EndRecData(self.fp))  # the end record zipfile will use
-            super()._RealGetContents()
+            end = zipfile._EndRecData(self.fp)  # type: ignore[attr-defined]  # (a test guards it)
+            _check_directory(end)  # the end record zipfile will use
+            super()._RealGetContents()  # type: ignore[misc]
             return
         for member in self._given:
             self.filelist.append(member)
@@ -205,7 +206,7 @@ def _too_many_members(members: int, size: int | None) -> str:
     )
 
 
-def _npy_header(stream: BinaryIO) -> tuple[tuple[int, ...], np.dtype, int]:
+def _npy_header(stream: IO[bytes]) -> tuple[tuple[int, ...], np.dtype, int]:
     try:
         version = np.lib.format.read_magic(stream)
     except ValueError:
@@ -223,7 +224,7 @@ def _npy_header(stream: BinaryIO) -> tuple[tuple[int, ...], np.dtype, int]:
     return tuple(shape), dtype, stream.tell()
 
 
-def _idx_header(stream: BinaryIO) -> tuple[tuple[int, ...], int]:
+def _idx_header(stream: IO[bytes]) -> tuple[tuple[int, ...], int]:
     head = stream.read(4)
     if len(head) < 4:
         raise InputError("not an IDX file (too short for a header)")
@@ -278,7 +279,7 @@ def _verified(stored: StoredArray) -> StoredArray:
 
 def _file_opener(path: Path, offset: int) -> Opener:
     @contextlib.contextmanager
-    def opener() -> Iterator[BinaryIO]:
+    def opener() -> Iterator[IO[bytes]]:
         with open_regular(path) as stream:
             stream.seek(offset)
             yield stream
@@ -286,7 +287,7 @@ def _file_opener(path: Path, offset: int) -> Opener:
     return opener
 
 
-def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     data = stream.read(size)
     if len(data) != size:
         raise InputError(f"the file ends early ({len(data):,} of {size:,} bytes read)")

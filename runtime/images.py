@@ -4,7 +4,7 @@ decoding will cost checked before decoding, EXIF or XMP orientation applied, fir
 import contextlib
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from mnist_edge.core.errors import InputError
 from mnist_edge.core.files import check_file_size, open_regular
@@ -101,7 +101,7 @@ def _opened(stream: BinaryIO) -> "Image":
     from PIL import Image
 
     check_tiff_directory(stream)
-    return Image.open(ReadBudget(stream), formats=FORMATS)
+    return Image.open(cast(BinaryIO, ReadBudget(stream)), formats=FORMATS)  # a stream Pillow reads
 
 
 def _check_cost(image: "Image", stream: BinaryIO) -> None:
@@ -114,8 +114,8 @@ def _check_cost(image: "Image", stream: BinaryIO) -> None:
             f"image is {width}x{height} pixels ({width * height / 1e6:.0f} MP); "
             f"refusing to decode more than {MAX_PIXELS / 1e6:.0f} MP"
         )
-    jpeg = isinstance(image, JpegImagePlugin.JpegImageFile)  # MPO too
-    scans = scans_of(image, stream) if jpeg else None
+    jpeg = JpegImagePlugin.JpegImageFile  # MPO too
+    scans = scans_of(image, stream) if isinstance(image, jpeg) else None
     decoded, why = _decoded_bytes(image, scans)
     if decoded > MAX_DECODED_BYTES:
         raise InputError(

@@ -6,12 +6,13 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from importlib import metadata
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from mnist_edge.core.text import printable
@@ -34,7 +35,7 @@ def create_app(predictor: Predictor, settings: Settings, load_seconds: float = 0
     metrics.model_load.set(load_seconds)
     inference = Inference(predictor, settings, metrics)
     handlers = Handlers(inference, metrics)
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/v2", handlers.server_metadata),
         Route("/v2/health/live", handlers.live),
         Route("/v2/health/ready", handlers.ready),
@@ -143,7 +144,7 @@ async def _internal(request: Request, error: Exception) -> Response:
     return _error("internal error", 500)  # Guard logs the details
 
 
-ERROR_HANDLERS = {
+ERROR_HANDLERS: dict[Any, Callable[[Request, Any], Awaitable[Response]]] = {
     ProtocolError: _protocol_error,
     HTTPException: _http_error,
     ModelFailure: _model_failure,

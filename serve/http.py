@@ -31,6 +31,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from typing import cast
 
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -56,7 +57,8 @@ class BoundedHttp(HttpToolsProtocol):
         # does not read them gets none computed beyond the one waiting (uvicorn's default,
         # 64 KiB, is hundreds of small answers, each appended to a growing buffer).
         transport.set_write_buffer_limits(high=0)
-        super().connection_made(Coalescing(transport, self.loop, self.head_seconds))
+        coalescing = Coalescing(transport, self.loop, self.head_seconds)
+        super().connection_made(cast(asyncio.Transport, coalescing))  # it wraps one
         self.flow = HeldFlow(self.transport, self._holding)
         self._head_bytes = 0
         self._in_head = True  # until a request's headers are complete
@@ -147,7 +149,7 @@ class BoundedHttp(HttpToolsProtocol):
         for connection in self.connections:
             since = _waiting_since(connection)
             if since is not None and since < oldest:
-                victim, oldest = connection, since
+                victim, oldest = cast(BoundedHttp, connection), since  # only those wait
                 if since == -math.inf:
                     break
         if victim is self:

@@ -120,9 +120,9 @@ class Inference:
         if images:
             return 200, await self._work(len(records) * RECORD_BYTES, _json, records)
         first = records[0]
-        error = f"{first['source']}: {first['error']}" if len(records) == 1 else None
-        error = error or f"none of the {len(records)} files could be read"
-        return 400, await self._work(None, _json, {"error": error, "records": records})
+        why = f"{first['source']}: {first['error']}" if len(records) == 1 else None
+        why = why or f"none of the {len(records)} files could be read"
+        return 400, await self._work(None, _json, {"error": why, "records": records})
 
     def _parse(self, body: bytes, headers: Mapping[str, str]) -> InferRequest:
         encoding = headers.get("content-encoding", "").strip().lower()

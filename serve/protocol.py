@@ -13,6 +13,7 @@ import json
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -37,6 +38,7 @@ VALUE_KINDS = {  # what a tensor's JSON `data` may hold by mistake, as JSON call
     type(None): "null",
 }
 MAX_DIGITS = 18  # of a count in a header or a query (int() refuses past 4,300)
+Field = TypeVar("Field")  # what a JSON field is checked to be
 
 
 class ProtocolError(ValueError):
@@ -266,7 +268,7 @@ def _kinds(data: list, depth: int) -> set[type]:
     return kinds
 
 
-def _field(mapping: dict, name: str, kind: type, where: str) -> object:
+def _field(mapping: dict, name: str, kind: type[Field], where: str) -> Field:
     if name not in mapping:
         raise ProtocolError(f"{where} has no '{name}'")
     value = mapping[name]

@@ -6,10 +6,14 @@ same limits and one-line messages. Runs in a worker thread, never on the event l
 """
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mnist_edge.core.text import printable
 from mnist_edge.runtime.decode import decode_bytes
 from mnist_edge.runtime.records import Item
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 FORM = "multipart/form-data"
 FILE_FIELD = "file"
@@ -45,7 +49,7 @@ def form_files(body: bytes, content_type: str) -> list[tuple[str, bytes]]:
     parts: list[_Part] = []
     ended = []
     header: list[bytes] = [b"", b""]
-    callbacks = {
+    callbacks: MultipartCallbacks = {
         "on_part_begin": lambda: _begin_part(parts),
         "on_part_data": lambda data, start, end: parts[-1].data.extend(data[start:end]),
         "on_header_field": lambda data, start, end: _extend(header, 0, data[start:end]),

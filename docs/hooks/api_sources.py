@@ -1,4 +1,5 @@
-"""MkDocs hook: lay out the `mnist_edge` namespace for the API reference.
+"""MkDocs hook: lay out the `mnist_edge` namespace for the API reference (and for the type
+checker: `make typecheck` runs this file).
 
 The package's folders (runtime/, core/, ...) install as `mnist_edge.*` through
 pyproject.toml's package-dir, so no folder of the checkout is named `mnist_edge` and the
@@ -28,6 +29,11 @@ def package_folders() -> dict[str, Path]:
 
 
 def on_startup(command: str, dirty: bool) -> None:
+    lay_out()
+
+
+def lay_out() -> Path:
+    """build/api/mnist_edge/: a symlink per package of the namespace; returns build/api."""
     namespace = API_SOURCES / "mnist_edge"
     namespace.mkdir(parents=True, exist_ok=True)
     for name, folder in package_folders().items():
@@ -36,3 +42,8 @@ def on_startup(command: str, dirty: bool) -> None:
             continue
         link.unlink(missing_ok=True)
         link.symlink_to(folder, target_is_directory=True)
+    return API_SOURCES
+
+
+if __name__ == "__main__":
+    print(lay_out())
