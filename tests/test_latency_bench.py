@@ -40,7 +40,7 @@ def test_the_bare_call_runs_on_the_predictors_own_buffers(x_test):
     """The floor row times the very call the Predictor makes, on an image it has bound."""
     predictor = Predictor(default_model_path())
     bound_call(predictor, x_test[7:8])()
-    buffers = predictor._small._buffers(1)
+    buffers = predictor._small.lane().by_size[1]
     assert np.array_equal(buffers.images, x_test[7:8])
     assert np.array_equal(
         buffers.probabilities, Predictor(default_model_path()).predict(x_test[7:8])

@@ -17,8 +17,10 @@ import pytest
 
 from benchmarks.serve_load import read_response
 from benchmarks.serve_process import ServiceProcess, service
+from mnist_edge.runtime.budget import ENVIRONMENT
 from mnist_edge.runtime.predictor import Predictor
 from tests.conftest import ROOT
+from tests.models import endless_loop_model
 from tests.serving import Served, error_of
 
 pytestmark = pytest.mark.slow
@@ -236,3 +238,19 @@ def test_afterwards_it_is_ready_predicts_right_and_never_said_500(
     rss = hostile_server.rss_mb()
     print(f"service RSS after the hostile suite: {rss:.0f} MB")
     assert rss < MAX_RSS_MB
+
+
+def test_a_model_that_never_answers_costs_the_start_up_one_budget(tmp_path, monkeypatch):
+    """serve warms its model up before it listens: an ONNX Loop of 10^12 steps ends there
+    after its budget (MNIST_EDGE_MODEL_BUDGET), with a warning; the service then answers
+    every image with a 500 that says why, at once, and stops on SIGTERM."""
+    model = endless_loop_model(tmp_path / "endless.onnx")
+    monkeypatch.setenv(ENVIRONMENT, "0.3")
+    with service("--model", str(model), "--quiet") as server:
+        served = Served(server.url, server.address)
+        status, answer = served.post("/v1/predict", SAMPLE.read_bytes())
+        assert status == 500
+        reason = "not run: the model took longer than 0.3 s on an earlier batch"
+        assert json.loads(answer)["error"] == reason
+        assert "the model took longer than 0.3 s on a batch of 1" in server.log.read_text()
+        assert server.stop() == 0
