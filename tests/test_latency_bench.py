@@ -1,9 +1,25 @@
-"""The batch-1 benchmark's machinery (benchmarks/latency.py): its statistics, its turn-taking,
-and steps that differ in overhead only. The timings themselves are not judged here."""
+"""The batch-1 benchmark's machinery (benchmarks/latency.py, busy.py): its statistics, its
+turn-taking, the busy second core, and calls that differ in overhead only. The timings
+themselves are not judged here."""
+
+import os
+import time
+from pathlib import Path
 
 import numpy as np
 
-from benchmarks.latency import STEPS, Timing, bound_call, interleaved, path_steps
+from benchmarks.busy import BusyCore
+from benchmarks.latency import (
+    BUSY,
+    IDLE,
+    STEPS,
+    Timing,
+    bound_call,
+    copying_call,
+    idle_and_busy,
+    interleaved,
+    path_steps,
+)
 from mnist_edge.runtime import Predictor, default_model_path
 
 
@@ -45,3 +61,43 @@ def test_the_bare_call_runs_on_the_predictors_own_buffers(x_test):
     assert np.array_equal(
         buffers.probabilities, Predictor(default_model_path()).predict(x_test[7:8])
     )
+
+
+def test_the_copying_floor_copies_in_runs_and_copies_out(x_test):
+    """What it times is a real prediction: the image's probabilities, in a new array."""
+    predictor = Predictor(default_model_path())
+    first, second = copying_call(predictor, x_test[3:4])(), copying_call(predictor, x_test[3:4])()
+    assert first is not second
+    assert np.array_equal(first, Predictor(default_model_path()).predict(x_test[3:4]))
+
+
+def process_state(pid: int) -> str:
+    """R (running), S (sleeping), T (stopped)... from /proc."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_the_busy_core_spins_only_while_set_and_goes_away():
+    with BusyCore() as busy:
+        pid = busy._process.pid
+        assert os.sched_getaffinity(pid) == {max(os.sched_getaffinity(0))}
+        assert process_state(pid) == "T"
+        busy.set(True)
+        time.sleep(0.2)
+        assert process_state(pid) in "RS"  # running, or waiting for its turn on the core
+        busy.set(False)
+        time.sleep(0.2)
+        assert process_state(pid) == "T"
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_idle_and_busy_rounds_alternate_two_by_two(monkeypatch):
+    """Both conditions see both orders of the candidates, and as many rounds each."""
+    states = []
+    monkeypatch.setattr(BusyCore, "set", lambda self, busy: states.append(busy))
+    calls = {name: (lambda: None) for name in "ab"}
+    timings = idle_and_busy(calls, rounds=4, per_round=3)
+    assert states[3:] == [False, False, True, True] * 2  # after: stopped, warm-ups in both
+    for condition in (IDLE, BUSY):
+        assert all(
+            len(t.round_medians) == 4 and len(t.samples) == 12 for t in timings[condition].values()
+        )
