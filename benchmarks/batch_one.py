@@ -31,7 +31,6 @@ from benchmarks.latency import (
 )
 from mnist_edge.core.mnist import Mnist
 from mnist_edge.runtime.predictor import Predictor
-from mnist_edge.train.model import scale_pixels
 
 MODELS = ("float32", "int8")
 THREADS = (1, 2)
@@ -89,6 +88,7 @@ class BatchOne:
 def measure(keras_model, mnist: Mnist, models: dict[str, tuple[bytes, bytes]]) -> BatchOne:
     """Everything of this section; `models`: model -> (readable, optimised), see graphs()."""
     from mnist_edge.export.quantize import calibration_set
+    from mnist_edge.train.model import scale_pixels
 
     load_before = os.getloadavg()[0]
     calibration = scale_pixels(calibration_set(mnist.x_train))
@@ -147,6 +147,8 @@ class Engines:
     def _tflite_input(runner: TFLiteRunner, images: np.ndarray) -> np.ndarray:
         """float32 pixels / 255 for a float model; raw uint8 pixels for the int8 model, whose
         input scale is 1/255 (checked: else its figures would be of another input)."""
+        from mnist_edge.train.model import scale_pixels
+
         scale, zero_point = runner.input_quantization
         if scale == 0:
             return np.ascontiguousarray(scale_pixels(images))

@@ -101,3 +101,31 @@ def test_idle_and_busy_rounds_alternate_two_by_two(monkeypatch):
         assert all(
             len(t.round_medians) == 4 and len(t.samples) == 12 for t in timings[condition].values()
         )
+
+
+def test_the_tables_and_targets_take_each_ratio_against_its_own_kind():
+    """Made-up timings (TensorFlow Lite 10 µs, the bare call 12, copying 13, the Predictor 15,
+    twice that in every other round): each ratio is to the same model and threads, as the
+    rounds give it; 15 / 12 misses the 1.1 target."""
+    from benchmarks.batch_one import BARE, COPYING, PREDICTOR, TFLITE, BatchOne, rows
+    from benchmarks.batch_one_report import like_for_like_table, overhead_table
+    from benchmarks.targets import batch_one_verdicts
+
+    micros = {TFLITE: 10.0, BARE: 12.0, COPYING: 13.0, PREDICTOR: 15.0}
+    timings = {
+        condition: {
+            row.name: Timing([micros[row.engine]] * 4, [micros[row.engine], 2 * micros[row.engine]])
+            for row in rows()
+        }
+        for condition in (IDLE, BUSY)
+    }
+    result = BatchOne(timings, {}, {}, {}, {}, 1, (0.0, 0.0))
+    like = like_for_like_table(result)
+    assert like.count("| 1.20 | 1.20 |") == 4  # the bare call, each model and threads
+    assert like.count("| 1.50 | 1.50 |") == 4  # the Predictor
+    overhead = overhead_table(result).splitlines()
+    assert overhead[2] == "| float32 | 1 | 1.25× | 1.25× | 1.08× | 1.08× |"
+    assert overhead[3] == "| float32 | 2 | 1.25× | 1.25× |  |  |"
+    verdicts = batch_one_verdicts(result)
+    assert [verdict.measured for verdict in verdicts[::2]] == ["1.25×", "1.25×"]
+    assert not any(verdict.met for verdict in verdicts)
