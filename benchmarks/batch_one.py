@@ -1,10 +1,14 @@
-"""One image at a time: mnist-edge beside TensorFlow Lite, and what each change bought.
+"""One image at a time: mnist-edge beside TensorFlow Lite, like for like, and what each change
+to the single-image path bought.
 
-Part of `make bench` (benchmarks/run.py): every engine's batch-1 call interleaved with the
-others (benchmarks/latency.py), then the Predictor's single-image path step by step, on
-graphs made here from the same Keras model: the readable graph the exporter proves parity
-on, and its optimised copy (export/optimise.py), each also quantized to int8 as `export
---int8` does.
+Part of `make bench` (benchmarks/run.py). Every engine runs a model made in this run from the
+same Keras model: TensorFlow Lite its converter's float32 model and full-integer int8 model
+(calibrated on the images `export --int8` calibrates on), onnxruntime the exporter's
+optimised graph and its int8 quantization. Each runs on 1 and on 2 threads (TensorFlow
+Lite's `num_threads`, onnxruntime's intra-op threads: `Predictor(small_batch_threads=2)`,
+whose second thread spins between calls), the calls interleaved (benchmarks/latency.py), with
+the machine's last core idle and busy. Then the Predictor's single-image path step by step,
+and where one thread stops paying.
 """
 
 import os
@@ -12,189 +16,145 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.backends import (
-    NUMPY_FLOOR,
-    ONNX_FLOAT32,
-    ONNX_INT8,
-    TFLITE,
-    Backend,
-    Images,
-    TFLiteRunner,
-)
+from benchmarks.backends import TFLiteRunner, tflite_model
 from benchmarks.latency import (
-    BEFORE,
-    CALLS,
-    CROSSOVER_ROUNDS,
-    CROSSOVER_SIZES,
-    ROUNDS,
-    STEPS,
+    BUSY,
+    IDLE,
     Timing,
     bound_call,
     calling,
+    copying_call,
     crossover,
     folding_throughput,
-    interleaved,
+    idle_and_busy,
     step_timings,
 )
-from benchmarks.report import markdown_table
-from mnist_edge.runtime.predictor import SMALL_BATCH
+from mnist_edge.core.mnist import Mnist
+from mnist_edge.runtime.predictor import Predictor
 
-TFLITE_ONE_THREAD = "TensorFlow Lite (XNNPACK), 1 thread"
-PREDICTORS = (ONNX_FLOAT32, ONNX_INT8)
-# onnxruntime's own call on the Predictor's bound buffers, nothing else: the floor of any
-# Python caller of onnxruntime, Predictor or not.
-BARE = {name: f"{name}, `run_with_iobinding` alone" for name in PREDICTORS}
-ENGINES = (TFLITE, TFLITE_ONE_THREAD, NUMPY_FLOOR, *PREDICTORS, *BARE.values())
 MODELS = ("float32", "int8")
+THREADS = (1, 2)
+CONDITIONS = (IDLE, BUSY)
+TFLITE = "TensorFlow Lite (XNNPACK)"
+BARE = "onnxruntime's bare bound call"
+PREDICTOR = "`Predictor.predict`"
+COPYING = "the bare call + copying the image in and the probabilities out"
+OVERHEAD_TARGET = 1.1  # the Predictor's batch-1 median over onnxruntime's bare bound call
+
+
+@dataclass(frozen=True)
+class Row:
+    """One engine on one model with a number of threads: a line of the table."""
+
+    model: str
+    threads: int
+    engine: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.engine}, {self.model}, {self.threads} thread{'s' * (self.threads > 1)}"
+
+
+def rows() -> list[Row]:
+    """The like-for-like table's lines; the copying floor at one thread only."""
+    engines = {1: (TFLITE, BARE, PREDICTOR, COPYING), 2: (TFLITE, BARE, PREDICTOR)}
+    return [
+        Row(model, threads, engine)
+        for model in MODELS
+        for threads in THREADS
+        for engine in engines[threads]
+    ]
 
 
 @dataclass(frozen=True)
 class BatchOne:
-    engines: dict[str, Timing]  # ENGINES, interleaved
+    timings: dict[str, dict[str, Timing]]  # condition -> Row.name -> Timing, interleaved
+    accuracy: dict[str, float]  # int8 engine -> accuracy on the MNIST test set
     steps: dict[str, dict[str, Timing]]  # model -> STEPS, interleaved
     folding: dict[str, float]  # model -> images/s of the optimised graph / the readable's
     crossover: dict[str, dict[int, tuple[Timing, Timing]]]  # model -> size -> (one, pool)
     batch: int  # images per call for `folding`
     load: tuple[float, float]  # 1-minute load average before and after
 
+    def timing(self, row: Row, condition: str = IDLE) -> Timing:
+        return self.timings[condition][row.name]
 
-def measure(
-    backends: list[Backend], images: Images, models: dict[str, tuple[bytes, bytes]]
-) -> BatchOne:
+    def ratio(self, row: Row, engine: str, condition: str = IDLE) -> float:
+        """Within-round ratio of `row` to `engine` on the same model and threads."""
+        other = Row(row.model, row.threads, engine)
+        return self.timing(row, condition).ratio_to(self.timing(other, condition))
+
+
+def measure(keras_model, mnist: Mnist, models: dict[str, tuple[bytes, bytes]]) -> BatchOne:
     """Everything of this section; `models`: model -> (readable, optimised), see graphs()."""
+    from mnist_edge.export.quantize import calibration_set
+    from mnist_edge.train.model import scale_pixels
+
     load_before = os.getloadavg()[0]
-    by_name = {backend.name: backend for backend in backends}
-    calls = {
-        name: calling(by_name[name].predict, _one(images, by_name[name]))
-        for name in ENGINES
-        if name in by_name
-    }
-    one_thread = TFLiteRunner(by_name[TFLITE].predict.content, threads=1)
-    calls[TFLITE_ONE_THREAD] = calling(one_thread, np.ascontiguousarray(images.scaled[:1]))
-    for name, bare in BARE.items():
-        calls[bare] = bound_call(by_name[name].predict.__self__, _one(images, by_name[name]))
-    engines = interleaved({name: calls[name] for name in ENGINES})
-    one = np.ascontiguousarray(images.uint8[:1])
+    calibration = scale_pixels(calibration_set(mnist.x_train))
+    tflite = {"float32": tflite_model(keras_model), "int8": tflite_model(keras_model, calibration)}
+    engines = Engines(tflite, {model: models[model][1] for model in MODELS}, mnist.x_test)
+    timings = idle_and_busy({row.name: engines.call(row) for row in rows()})
+    accuracy = engines.int8_accuracy(mnist.y_test)
+    one = np.ascontiguousarray(mnist.x_test[:1])
     steps = {model: step_timings(*models[model], one) for model in MODELS}
-    folding = {model: folding_throughput(*models[model], images.uint8) for model in MODELS}
-    crossovers = {model: crossover(models[model][1], images.uint8) for model in MODELS}
+    folding = {model: folding_throughput(*models[model], mnist.x_test) for model in MODELS}
+    crossovers = {model: crossover(models[model][1], mnist.x_test) for model in MODELS}
     load = (load_before, os.getloadavg()[0])
-    return BatchOne(engines, steps, folding, crossovers, len(images.uint8), load)
+    return BatchOne(timings, accuracy, steps, folding, crossovers, len(mnist.x_test), load)
 
 
-def _one(images: Images, backend: Backend) -> np.ndarray:
-    return np.ascontiguousarray(images.for_backend(backend)[:1])
+class Engines:
+    """The call each Row times, on the first test image; one Predictor per model and threads,
+    so that its bare call runs on its own session and buffers."""
 
+    def __init__(self, tflite: dict[str, bytes], onnx: dict[str, bytes], images: np.ndarray):
+        self.tflite, self.onnx, self.images = tflite, onnx, images
+        self.one = np.ascontiguousarray(images[:1])
+        self._predictors: dict[tuple[str, int], Predictor] = {}
 
-def engines_table(result: BatchOne) -> str:
-    """Median, p99 and the within-round ratio to each TensorFlow Lite configuration."""
-    tflite, single = result.engines[TFLITE], result.engines[TFLITE_ONE_THREAD]
-    rows = [
-        [
-            f"**{name}** (Predictor)" if name in PREDICTORS else name,
-            f"{timing.median_us:.1f}",
-            f"{timing.p99_us:.1f}",
-            f"{timing.ratio_to(tflite):.2f}",
-            f"{timing.ratio_to(single):.2f}",
-        ]
-        for name, timing in result.engines.items()
-    ]
-    header = ["engine", "median (µs)", "p99 (µs)", f"÷ {TFLITE}", f"÷ {TFLITE_ONE_THREAD}"]
-    return markdown_table(header, rows)
+    def call(self, row: Row):
+        if row.engine == TFLITE:
+            runner = TFLiteRunner(self.tflite[row.model], row.threads)
+            return calling(runner, self._tflite_input(runner, self.one))
+        predictor = self.predictor(row.model, row.threads)
+        if row.engine == BARE:
+            return bound_call(predictor, self.one)
+        if row.engine == COPYING:
+            return copying_call(predictor, self.one)
+        return calling(predictor.predict, self.one)
 
+    def predictor(self, model: str, threads: int) -> Predictor:
+        key = (model, threads)
+        if key not in self._predictors:
+            name = f"{model}.onnx"
+            self._predictors[key] = Predictor(
+                self.onnx[model], name=name, small_batch_threads=threads
+            )
+        return self._predictors[key]
 
-def steps_table(result: BatchOne) -> str:
-    """Each change to the single-image path, cumulative, with its effect on both models."""
-    rows = []
-    for step in STEPS:
-        cells = [step]
-        for model in MODELS:
-            timing = result.steps[model][step]
-            before = result.steps[model][BEFORE]
-            cells += [f"{timing.median_us:.1f}", f"{timing.p99_us:.1f}", _speed_up(timing, before)]
-        rows.append(cells)
-    header = ["change (each adds to the ones above)"]
-    for model in MODELS:
-        header += [f"{model} median (µs)", f"{model} p99 (µs)", f"{model} speed-up"]
-    return markdown_table(header, rows)
+    def int8_accuracy(self, labels: np.ndarray) -> dict[str, float]:
+        """Both int8 models on the whole test set: the same task, the same quality."""
+        runner = TFLiteRunner(self.tflite["int8"], 1)
+        tflite = runner(self._tflite_input(runner, self.images))
+        onnx = self.predictor("int8", 1).predict(self.images)
+        return {
+            f"{TFLITE} int8": float(np.mean(tflite.argmax(axis=1) == labels)),
+            "onnxruntime int8": float(np.mean(onnx.argmax(axis=1) == labels)),
+        }
 
+    @staticmethod
+    def _tflite_input(runner: TFLiteRunner, images: np.ndarray) -> np.ndarray:
+        """float32 pixels / 255 for a float model; raw uint8 pixels for the int8 model, whose
+        input scale is 1/255 (checked: else its figures would be of another input)."""
+        from mnist_edge.train.model import scale_pixels
 
-def _speed_up(timing: Timing, before: Timing) -> str:
-    return "1.00×" if timing is before else f"{before.ratio_to(timing):.2f}×"
-
-
-def crossover_table(result: BatchOne) -> str:
-    """Small batches on one thread and on the pool: where SMALL_BATCH should be."""
-    rows = []
-    for size in CROSSOVER_SIZES:
-        cells = [f"{size:,}"]
-        for model in MODELS:
-            one, pool = result.crossover[model][size]
-            cells += [f"{one.median_us:.1f}", f"{pool.median_us:.1f}", f"{pool.ratio_to(one):.2f}"]
-        rows.append(cells)
-    header = ["batch"]
-    for model in MODELS:
-        header += [f"{model} one thread (µs)", f"{model} pool (µs)", f"{model} pool ÷ one"]
-    return markdown_table(header, rows)
-
-
-def summary(result: BatchOne) -> str:
-    """The result in two sentences: where the Predictor stands against TensorFlow Lite."""
-    tflite = result.engines[TFLITE]
-    parts = [
-        f"{name.removeprefix('onnxruntime ')} {result.engines[name].median_us:.1f} µs median, "
-        f"{result.engines[name].p99_us:.1f} µs p99"
-        for name in PREDICTORS
-    ]
-    folding = ", ".join(f"{result.folding[m]:.2f}× ({m})" for m in MODELS)
-    bare = " and ".join(
-        f"{result.engines[BARE[name]].median_us:.1f} µs ({name.removeprefix('onnxruntime ')}, "
-        f"{result.engines[BARE[name]].ratio_to(tflite):.2f}× TensorFlow Lite's whole call)"
-        for name in PREDICTORS
-    )
-    return (
-        f"One image through `Predictor.predict`: {parts[0]}; {parts[1]}; TensorFlow Lite "
-        f"(XNNPACK, one thread per core) {tflite.median_us:.1f} µs median, {tflite.p99_us:.1f} "
-        f"µs p99, and {result.engines[TFLITE_ONE_THREAD].median_us:.1f} µs with one thread "
-        f"(`make bench`, 1-minute load average {max(result.load):.1f} on a "
-        f"{os.cpu_count()}-core machine). onnxruntime's own call on buffers "
-        f"bound once, with no Python work around it (the floor of any Python caller), takes "
-        f"{bare} in median. The export passes also change "
-        f"throughput at batch {result.batch:,}: {folding}."
-    )
-
-
-def section(result: BatchOne) -> str:
-    """The `batch-1` section of docs/performance.md."""
-    return "\n\n".join(
-        [
-            _method(result),
-            engines_table(result),
-            summary(result),
-            "#### What each change to the single-image path bought",
-            steps_table(result),
-            "#### Small batches: one thread or the pool",
-            f"`session.run` on the shipped models, interleaved ({CROSSOVER_ROUNDS} rounds); the "
-            f"Predictor runs batches up to {SMALL_BATCH} on one thread (a ratio above 1 in "
-            "the last column: one thread is faster).",
-            crossover_table(result),
-        ]
-    )
-
-
-def _method(result: BatchOne) -> str:
-    return (
-        f"Made by `make bench` in the same run as the figures above. Every engine's call on "
-        f"one test image, the engines taking turns: {ROUNDS} rounds of "
-        f"{CALLS} calls each, the order "
-        "reversed every other round. Median and p99 over all calls; a ratio is taken within "
-        "each round, then the median over the rounds, so a change in the machine's load "
-        "between rounds moves both sides of it. Load average (1 min): "
-        f"{result.load[0]:.2f} before, {result.load[1]:.2f} after. The steps below run on "
-        "graphs made in this run from the same Keras model (the readable graph and its "
-        "optimised copy, each also quantized to int8); their speed-up is the step's "
-        "within-round ratio to the first row."
-    )
+        scale, zero_point = runner.input_quantization
+        if scale == 0:
+            return np.ascontiguousarray(scale_pixels(images))
+        if not np.isclose(scale, 1 / 255) or zero_point != 0:
+            raise ValueError(f"TensorFlow Lite int8 input: scale {scale}, zero point {zero_point}")
+        return images
 
 
 def graphs(keras_model, train_images: np.ndarray) -> dict[str, tuple[bytes, bytes]]:

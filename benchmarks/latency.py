@@ -6,6 +6,8 @@ So the candidates take turns: ROUNDS rounds of CALLS calls each, the order rever
 other round. A candidate's median and p99 are over all its calls; its ratio to another is
 taken within each round (both ran within milliseconds of each other), then the median over
 the rounds, which holds still when the machine's load changes between rounds.
+`idle_and_busy` does the same with the machine's last core alternately left alone and
+running a busy loop (benchmarks/busy.py), a Timing for each.
 """
 
 import functools
@@ -16,9 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks.busy import BusyCore
 from mnist_edge.core.contract import IMAGE_SIZE
 from mnist_edge.runtime.arrays import checked_pixels, image_count
+from mnist_edge.runtime.bound import BoundSession
 from mnist_edge.runtime.predictor import SMALL_BATCH, Predictor, open_session
+from mnist_edge.runtime.rows import probabilities_in
 
 ROUNDS = 60
 CALLS = 250  # per candidate and round
@@ -59,11 +64,38 @@ def interleaved(
         _times_us(call, warmup)
     timings = {name: Timing([], []) for name in calls}
     for turn in range(rounds):
-        for name in list(calls) if turn % 2 == 0 else list(reversed(calls)):
-            times = _times_us(calls[name], per_round)
-            timings[name].samples.extend(times)
-            timings[name].round_medians.append(statistics.median(times))
+        _round(calls, turn, per_round, timings)
     return timings
+
+
+IDLE, BUSY = "second core idle", "second core busy"
+
+
+def idle_and_busy(
+    calls: dict[str, Callable[[], object]], rounds: int = ROUNDS, per_round: int = CALLS
+) -> dict[str, dict[str, Timing]]:
+    """IDLE and BUSY -> every candidate's Timing: `rounds` rounds of each, alternating two by
+    two, so that both orders of the candidates meet both conditions."""
+    timings = {condition: {name: Timing([], []) for name in calls} for condition in (IDLE, BUSY)}
+    with BusyCore() as busy:
+        for condition in (IDLE, BUSY):  # warm up in both: the thread pools spin differently
+            busy.set(condition == BUSY)
+            for call in calls.values():
+                _times_us(call, WARMUP)
+        for turn in range(2 * rounds):
+            condition = BUSY if turn % 4 >= 2 else IDLE
+            busy.set(condition == BUSY)
+            _round(calls, turn, per_round, timings[condition])
+    return timings
+
+
+def _round(
+    calls: dict[str, Callable[[], object]], turn: int, per_round: int, timings: dict[str, Timing]
+) -> None:
+    for name in list(calls) if turn % 2 == 0 else list(reversed(calls)):
+        times = _times_us(calls[name], per_round)
+        timings[name].samples.extend(times)
+        timings[name].round_medians.append(statistics.median(times))
 
 
 def _times_us(call: Callable[[], object], count: int) -> list[float]:
@@ -84,14 +116,19 @@ FOLDED = (
     "export passes: `pixels / 255` folded into the first layer's weights; int8: the "
     "QuantizeLinear of the uint8 input (scale 1) dropped"
 )
-STEPS = (BEFORE, UNCHECKED, ONE_THREAD, BOUND, FOLDED)
+DIRECT = (
+    "onnxruntime's C++ method called directly, with one RunOptions per thread; rows checked "
+    "on the bound output buffer"
+)
+BUDGETED = "every call under the time budget (a deadline written before it, cleared after)"
+STEPS = (BEFORE, UNCHECKED, ONE_THREAD, BOUND, FOLDED, DIRECT, BUDGETED)
 
 
 def path_steps(readable: bytes, optimised: bytes) -> dict[str, Callable[[np.ndarray], object]]:
-    """`predict(images)` at each step of STEPS. Every step is a Predictor of the readable graph
-    with the parts not yet changed put back as they were, so that two neighbouring steps
-    differ by one change only; BOUND is today's Predictor, FOLDED today's on the optimised
-    graph. The earlier steps are for small uint8 batches only (no chunking)."""
+    """`predict(images)` at each step of STEPS. Every step is a Predictor with the parts not
+    yet changed put back as they were, so that two neighbouring steps differ by one change
+    only: the readable graph up to BOUND, the optimised one from FOLDED, today's Predictor
+    at BUDGETED. The earlier steps are for small uint8 batches only (no chunking)."""
     pool = open_session(readable, "readable.onnx", threads=None)
     single = open_session(readable, "readable.onnx", threads=1)
     before, unchecked, one_thread, bound = (
@@ -99,30 +136,88 @@ def path_steps(readable: bytes, optimised: bytes) -> dict[str, Callable[[np.ndar
     )
     before._run = unchecked._run = _session_run(pool, bound)
     one_thread._run = _session_run(single, bound)
-    folded = Predictor(optimised, name="optimised.onnx")
+    folded, direct, budgeted = (Predictor(optimised, name="optimised.onnx") for _ in range(3))
+    for predictor in (bound, folded):
+        predictor._small = _rebound(predictor, _WrapperBound)
+    direct._small = _rebound(direct, _UnbudgetedBound)
     steps = (
         functools.partial(_predict_as_before, before),
         unchecked.predict,
         one_thread.predict,
         bound.predict,
         folded.predict,
+        direct.predict,
+        budgeted.predict,
     )
     return dict(zip(STEPS, steps, strict=True))
 
 
+class _WrapperBound(BoundSession):
+    """BoundSession.run as it was: onnxruntime's Python wrapper of the bound call, without a
+    RunOptions, and the rows left to `row_problems` (on the copy)."""
+
+    def run(self, batch: np.ndarray, check: bool = False) -> tuple[np.ndarray, bool]:
+        buffers = self._buffers(len(batch))
+        buffers.images[...] = batch
+        self.session.run_with_iobinding(buffers.io_binding)
+        return buffers.probabilities.copy(), False
+
+    def _buffers(self, size: int):
+        lane = self.lane()
+        return lane.by_size.get(size) or self._bind(lane, size)
+
+
+class _UnbudgetedBound(BoundSession):
+    """BoundSession.run without the time budget: the C++ method called bare."""
+
+    def run(self, batch: np.ndarray, check: bool = False) -> tuple[np.ndarray, bool]:
+        lane = self.lane()
+        buffers = lane.by_size.get(len(batch)) or self._bind(lane, len(batch))
+        buffers.images[...] = batch
+        self._run(buffers.binding, lane.timer.options)
+        checked = check and probabilities_in(buffers.values, buffers.bits)
+        return buffers.probabilities.copy(), checked
+
+
+def _rebound(predictor: Predictor, kind: type[BoundSession]) -> BoundSession:
+    small = predictor._small
+    return kind(small.session, predictor.input.name, predictor.output.name, small.budget)
+
+
 def bound_call(predictor: Predictor, image: np.ndarray) -> Callable[[], object]:
-    """The Predictor's onnxruntime call on one image alone: its bound buffers, filled once,
-    run again and again with no Python work around the call."""
+    """onnxruntime's bare bound call on one image: the Predictor's C++ method on its bound
+    buffers, filled once, with its RunOptions, run again and again with nothing around it
+    (the floor of any Python caller of onnxruntime)."""
     small = predictor._small
     small.run(image)  # binds this thread's buffers for one image and fills them
-    binding = small._buffers(len(image)).binding
-    return lambda: small.session.run_with_iobinding(binding)
+    lane = small.lane()
+    binding, options = lane.by_size[len(image)].binding, lane.timer.options
+    return functools.partial(small._run, binding, options)
 
 
-def _session_run(session, predictor: Predictor) -> Callable[[np.ndarray], object]:
+def copying_call(predictor: Predictor, image: np.ndarray) -> Callable[[], object]:
+    """The bare bound call with the image copied in and the probabilities copied out: what
+    any Python caller that takes an array and returns a new one cannot do without."""
+    small = predictor._small
+    small.run(image)
+    lane = small.lane()
+    buffers, options = lane.by_size[len(image)], lane.timer.options
+
+    def call() -> np.ndarray:
+        buffers.images[...] = image
+        small._run(buffers.binding, options)
+        return buffers.probabilities.copy()
+
+    return call
+
+
+def _session_run(session, predictor: Predictor) -> Callable[..., tuple[np.ndarray, bool]]:
     """Predictor._run as it was: `session.run` with an input dict, on a contiguous batch."""
     fetch, feed = [predictor.output.name], predictor.input.name
-    return lambda batch: session.run(fetch, {feed: np.ascontiguousarray(batch)})[0]
+    return lambda batch, check=False: (
+        session.run(fetch, {feed: np.ascontiguousarray(batch)})[0],
+        False,
+    )
 
 
 def _predict_as_before(predictor: Predictor, images: np.ndarray) -> object:
@@ -133,16 +228,16 @@ def _predict_as_before(predictor: Predictor, images: np.ndarray) -> object:
     for index, problem in enumerate(problems):
         if problem is not None:
             raise ValueError(f"image {index}: {problem}")
-    return predictor._run(np.ascontiguousarray(pixels))
+    return predictor._run(np.ascontiguousarray(pixels))[0]
 
 
 def step_timings(readable: bytes, optimised: bytes, image: np.ndarray) -> dict[str, Timing]:
     """Batch-1 timings of every step of STEPS, interleaved. Each step must give what BEFORE
-    gives (bit for bit up to BOUND: those change overhead, not arithmetic)."""
+    gives (bit for bit except FOLDED and later: those run the optimised graph)."""
     steps = path_steps(readable, optimised)
     expected = steps[BEFORE](image)
     for name, predict in steps.items():
-        if name != FOLDED and not np.array_equal(predict(image), expected):
+        if STEPS.index(name) < STEPS.index(FOLDED) and not np.array_equal(predict(image), expected):
             raise AssertionError(f"'{name}' changes the probabilities")
     return interleaved({name: calling(predict, image) for name, predict in steps.items()})
 

@@ -4,6 +4,7 @@ ratios, noise, method."""
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from benchmarks.backends import FLOPS_PER_IMAGE
 from benchmarks.figures import (
@@ -22,10 +23,12 @@ from benchmarks.figures import (
     vs_floor,
     vs_keras,
 )
-from benchmarks.latency import Timing
 from benchmarks.targets import batch_one_verdicts, verdicts
 from harness.processes import MIB
 from mnist_edge.measure.bench import LATENCY_RUNS
+
+if TYPE_CHECKING:
+    from benchmarks.batch_one import BatchOne
 
 NOISY = 0.10  # figures whose repeats spread wider than ±10% are counted as noisy
 WIDEST = 8  # the noisiest figures listed by name
@@ -44,7 +47,7 @@ class Results:
     versions: dict[str, dict[str, str]]  # install -> distribution -> version
     command: str  # how this file was made
     load: tuple[float, float]  # 1-minute load average when the run started and ended
-    batch_one: dict[str, Timing] | None = None  # interleaved batch-1 timings, by engine
+    batch_one: "BatchOne | None" = None  # one image at a time, like for like
 
 
 def render(results: Results) -> str:

@@ -1,7 +1,7 @@
 """`make bench`: every engine on the same 10,000 MNIST test images, start-up, memory, sizes.
 
-Then one image at a time, the engines interleaved (benchmarks/batch_one.py). Writes the
-`engines` and `batch-1` sections of docs/performance.md.
+Then one image at a time, the engines like for like and interleaved (benchmarks/batch_one.py).
+Writes the `engines` and `batch-1` sections of docs/performance.md.
 
 Usage: python -m benchmarks.run --output docs/performance.md --repeats 3
 Needs the train extra (TensorFlow, Keras) and a trained model (build/model/model.keras);
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import batch_one
+from benchmarks import batch_one, batch_one_report
 from benchmarks.backends import Backend, Images, all_backends, max_differences
 from benchmarks.figures import (
     FILES,
@@ -174,7 +174,7 @@ def main() -> None:
             add_ratios(sample, [backend.name for backend in backends], BATCHES)
             samples.append(sample)
         _progress("batch 1, interleaved")
-        one_at_a_time = batch_one.measure(backends, images, graphs)
+        one_at_a_time = batch_one.measure(keras_model, mnist, graphs)
         results = Results(
             figures=summarise(samples),
             sizes=sizes(venv, backends),
@@ -191,10 +191,10 @@ def main() -> None:
             },
             command=" ".join(["python -m benchmarks.run", *sys.argv[1:]]),
             load=(load_before, os.getloadavg()[0]),
-            batch_one=one_at_a_time.engines,
+            batch_one=one_at_a_time,
         )
     write_section(args.output, "engines", render(results))
-    write_section(args.output, "batch-1", batch_one.section(one_at_a_time))
+    write_section(args.output, "batch-1", batch_one_report.section(one_at_a_time))
     _progress(f"wrote {args.output}")
 
 

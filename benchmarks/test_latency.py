@@ -1,13 +1,29 @@
-"""The batch-1 benchmark's machinery (benchmarks/latency.py): its statistics, its turn-taking,
-and steps that differ in overhead only. The timings themselves are not judged here.
+"""The batch-1 benchmark's machinery (benchmarks/latency.py, busy.py): its statistics, its
+turn-taking, the busy second core, and calls that differ in overhead only. The timings
+themselves are not judged here.
 
 Beside the benchmarks rather than in tests/, so that tests/ never imports benchmarks/ (pytest
 collects both folders; `make check` runs it)."""
 
+import os
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from benchmarks.latency import STEPS, Timing, bound_call, interleaved, path_steps
+from benchmarks.busy import BusyCore
+from benchmarks.latency import (
+    BUSY,
+    IDLE,
+    STEPS,
+    Timing,
+    bound_call,
+    copying_call,
+    idle_and_busy,
+    interleaved,
+    path_steps,
+)
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.runtime import Predictor
 from mnist_edge.runtime.catalog import TUTORIAL, shipped_path
@@ -51,6 +67,74 @@ def test_the_bare_call_runs_on_the_predictors_own_buffers(x_test):
     """The floor row times the very call the Predictor makes, on an image it has bound."""
     predictor = Predictor(TUTORIAL)
     bound_call(predictor, x_test[7:8])()
-    buffers = predictor._small._buffers(1)
+    buffers = predictor._small.lane().by_size[1]
     assert np.array_equal(buffers.images, x_test[7:8])
     assert np.array_equal(buffers.probabilities, Predictor(TUTORIAL).predict(x_test[7:8]))
+
+
+def test_the_copying_floor_copies_in_runs_and_copies_out(x_test):
+    """What it times is a real prediction: the image's probabilities, in a new array."""
+    predictor = Predictor(TUTORIAL)
+    first, second = copying_call(predictor, x_test[3:4])(), copying_call(predictor, x_test[3:4])()
+    assert first is not second
+    assert np.array_equal(first, Predictor(TUTORIAL).predict(x_test[3:4]))
+
+
+def process_state(pid: int) -> str:
+    """R (running), S (sleeping), T (stopped)... from /proc."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_the_busy_core_spins_only_while_set_and_goes_away():
+    with BusyCore() as busy:
+        pid = busy._process.pid
+        assert os.sched_getaffinity(pid) == {max(os.sched_getaffinity(0))}
+        assert process_state(pid) == "T"
+        busy.set(True)
+        time.sleep(0.2)
+        assert process_state(pid) in "RS"  # running, or waiting for its turn on the core
+        busy.set(False)
+        time.sleep(0.2)
+        assert process_state(pid) == "T"
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_idle_and_busy_rounds_alternate_two_by_two(monkeypatch):
+    """Both conditions see both orders of the candidates, and as many rounds each."""
+    states = []
+    monkeypatch.setattr(BusyCore, "set", lambda self, busy: states.append(busy))
+    calls = {name: (lambda: None) for name in "ab"}
+    timings = idle_and_busy(calls, rounds=4, per_round=3)
+    assert states[3:] == [False, False, True, True] * 2  # after: stopped, warm-ups in both
+    for condition in (IDLE, BUSY):
+        assert all(
+            len(t.round_medians) == 4 and len(t.samples) == 12 for t in timings[condition].values()
+        )
+
+
+def test_the_tables_and_targets_take_each_ratio_against_its_own_kind():
+    """Made-up timings (TensorFlow Lite 10 µs, the bare call 12, copying 13, the Predictor 15,
+    twice that in every other round): each ratio is to the same model and threads, as the
+    rounds give it; 15 / 12 misses the 1.1 target."""
+    from benchmarks.batch_one import BARE, COPYING, PREDICTOR, TFLITE, BatchOne, rows
+    from benchmarks.batch_one_report import like_for_like_table, overhead_table
+    from benchmarks.targets import batch_one_verdicts
+
+    micros = {TFLITE: 10.0, BARE: 12.0, COPYING: 13.0, PREDICTOR: 15.0}
+    timings = {
+        condition: {
+            row.name: Timing([micros[row.engine]] * 4, [micros[row.engine], 2 * micros[row.engine]])
+            for row in rows()
+        }
+        for condition in (IDLE, BUSY)
+    }
+    result = BatchOne(timings, {}, {}, {}, {}, 1, (0.0, 0.0))
+    like = like_for_like_table(result)
+    assert like.count("| 1.20 | 1.20 |") == 4  # the bare call, each model and threads
+    assert like.count("| 1.50 | 1.50 |") == 4  # the Predictor
+    overhead = overhead_table(result).splitlines()
+    assert overhead[2] == "| float32 | 1 | 1.25× | 1.25× | 1.08× | 1.08× |"
+    assert overhead[3] == "| float32 | 2 | 1.25× | 1.25× |  |  |"
+    verdicts = batch_one_verdicts(result)
+    assert [verdict.measured for verdict in verdicts[::2]] == ["1.25×", "1.25×"]
+    assert not any(verdict.met for verdict in verdicts)

@@ -5,52 +5,80 @@ call is overhead. `session.run` builds an input dict, checks names, allocates th
 wraps it on every call; an IOBinding bound once to an input and an output buffer does none of
 that, so a call is: copy the pixels in, run, copy the probabilities out.
 
+The run is the session's own C++ method (`session._sess`, as onnxruntime's Python wrapper
+calls it, from 1.17 to 1.32), with a RunOptions made once per thread: the wrapper's
+`run_with_iobinding` costs ~10% more per call, and on onnxruntime 1.31 and 1.32 ~24 µs more
+when given a RunOptions (it looks up an absent graph-capture entry, which raises a C++
+exception), and a RunOptions is how the time budget ends a call (runtime/budget.py).
+
 A bound buffer must not be shared between concurrent calls (a service calls the Predictor
 from a pool of worker threads), so each thread gets its own bindings, one per batch size up
 to the caller's limit: at most a few kilobytes a thread.
 """
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from mnist_edge.core.contract import IMAGE_SIZE, NUM_CLASSES
+from mnist_edge.runtime.budget import Budget, Timer
+from mnist_edge.runtime.rows import probabilities_in
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Buffers:
-    binding: object  # onnxruntime.IOBinding, bound to the two arrays below
+    io_binding: object  # onnxruntime.IOBinding, the Python wrapper of `binding` (unused
+    # here; benchmarks/latency.py times the wrapper's call through it)
+    binding: object  # its C++ SessionIOBinding, bound to the two arrays below
     images: np.ndarray  # uint8 (N, 28, 28), the model's input
     probabilities: np.ndarray  # float32 (N, 10), the model's output
+    values: memoryview  # the output's values ("f") and bits ("I"), flat, made once: the
+    bits: memoryview  # row check costs a third of what it costs on a new array
+
+
+@dataclass(frozen=True, slots=True)
+class _Lane:
+    """What one thread needs to call the session: its Timer and its buffers by batch size."""
+
+    timer: Timer
+    by_size: dict[int, _Buffers] = field(default_factory=dict)
 
 
 class BoundSession:
-    """`run(batch)`: the session on a uint8 (N, 28, 28) batch, through per-thread buffers."""
+    """`run(batch)`: the session on a uint8 (N, 28, 28) batch, through per-thread buffers,
+    within `budget`."""
 
-    def __init__(self, session, input_name: str, output_name: str) -> None:
+    def __init__(self, session, input_name: str, output_name: str, budget: Budget) -> None:
         self.session = session
+        self.budget = budget
+        self._run = session._sess.run_with_iobinding  # (binding, run_options): see above
         self._input_name = input_name
         self._output_name = output_name
-        self._local = threading.local()  # .by_size: {N: _Buffers} of the calling thread
+        self._local = threading.local()  # .lane: the calling thread's _Lane
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
-        """float32 probabilities (N, 10), a new array the caller owns."""
-        buffers = self._buffers(len(batch))
-        np.copyto(buffers.images, batch)
-        self.session.run_with_iobinding(buffers.binding)
-        return buffers.probabilities.copy()
+    def run(self, batch: np.ndarray, check: bool = False) -> tuple[np.ndarray, bool]:
+        """float32 probabilities (N, 10), a new array the caller owns, and with `check`,
+        whether every row is a probability distribution (False: not known; ask
+        runtime/rows.py's row_problems)."""
+        try:
+            lane = self._local.lane
+        except AttributeError:
+            lane = self.lane()
+        buffers = lane.by_size.get(len(batch)) or self._bind(lane, len(batch))
+        buffers.images[...] = batch
+        self.budget.call(lane.timer, len(batch), self._run, buffers.binding)
+        checked = check and probabilities_in(buffers.values, buffers.bits)
+        return buffers.probabilities.copy(), checked
 
-    def _buffers(self, size: int) -> _Buffers:
-        by_size = getattr(self._local, "by_size", None)
-        if by_size is None:
-            by_size = self._local.by_size = {}
-        buffers = by_size.get(size)
-        if buffers is None:
-            buffers = by_size[size] = self._bind(size)
-        return buffers
+    def lane(self) -> _Lane:
+        """The calling thread's lane (made on its first call)."""
+        lane = getattr(self._local, "lane", None)
+        if lane is None:
+            lane = self._local.lane = _Lane(self.budget.timer())
+        return lane
 
-    def _bind(self, size: int) -> _Buffers:
+    def _bind(self, lane: _Lane, size: int) -> _Buffers:
         images = np.zeros((size, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
         probabilities = np.zeros((size, NUM_CLASSES), np.float32)
         binding = self.session.io_binding()
@@ -63,4 +91,9 @@ class BoundSession:
             probabilities.shape,
             probabilities.ctypes.data,
         )
-        return _Buffers(binding, images, probabilities)
+        # onnxruntime reads and writes the two arrays through the binding: the lane holds both
+        raw = memoryview(probabilities).cast("B")
+        views = raw.cast("f"), raw.cast("I")
+        buffers = _Buffers(binding, binding._iobinding, images, probabilities, *views)
+        lane.by_size[size] = buffers
+        return buffers

@@ -3,14 +3,17 @@
 Two sessions of the same model: small batches (a single image, a service's request) run in a
 one-thread session through buffers bound once (runtime/bound.py), where waking a thread pool
 costs more than the arithmetic; larger batches run in a session with a thread per core,
-built on first use so that a process that predicts one image never starts the pool.
+built on first use so that a process that predicts one image never starts the pool. Every
+call has a time budget (runtime/budget.py): a model that runs past it ends with ModelError.
 
 Every call's real output is checked, not only the shapes the model declares (shape inference
-can hide a model that answers with fewer rows): (N, 10) for N images, else ModelError. Rows
-that are not probabilities are named by `row_problems`, which every front end applies.
+can hide a model that answers with fewer rows): (N, 10) for N images, else ModelError (a
+bound output buffer has that shape, and onnxruntime refuses to write any other into it).
+Rows that are not probabilities are named by `row_problems` (runtime/rows.py), which every
+front end applies, and `predict` too, so that no caller gets them unchecked.
 """
 
-import math
+import functools
 import threading
 from pathlib import Path
 
@@ -28,8 +31,10 @@ from mnist_edge.core.errors import InputError, ModelError
 from mnist_edge.core.files import open_regular
 from mnist_edge.core.text import one_line, printable
 from mnist_edge.runtime import catalog  # names only: it imports nothing of the runtime
-from mnist_edge.runtime.arrays import as_image_batch, checked_pixels
+from mnist_edge.runtime.arrays import IMAGE_SHAPE, as_image_batch, checked_pixels
 from mnist_edge.runtime.bound import BoundSession
+from mnist_edge.runtime.budget import Budget
+from mnist_edge.runtime.rows import row_problems
 from mnist_edge.runtime.telemetry import telemetry_off
 
 CHUNK = 1024  # images per onnxruntime call for large inputs; the float32 copy the model makes
@@ -41,12 +46,7 @@ ORT_FATAL_ONLY = 4  # onnxruntime's log severity: its own warnings and errors wo
 # thread the OS has descheduled. docs/performance.md, "Small batches: one thread or the pool",
 # measures both on the machine at hand: there one thread was faster for int8, the pool for float32.
 SMALL_BATCH = 8
-# Rows must sum to 1 within this: an int8 model's output is quantized in steps of 1/255, so its
-# rows miss 1 by up to ten half-steps (0.02; 0.012 seen on the shipped ones); anything further
-# off is not a probability distribution.
-SUM_TOLERANCE = 0.05
-NOT_FINITE = "the model gave non-finite probabilities (NaN or infinity)"
-OUT_OF_RANGE = "the model gave values outside [0, 1]: not probabilities (logits?)"
+UINT8 = np.dtype(np.uint8)
 
 
 def default_model_path(int8: bool = False) -> Path:
@@ -66,9 +66,16 @@ class Predictor:
         model: Path | str | bytes | None = None,
         threads: int | None = None,
         name: str = "model.onnx",
+        budget: float | None = None,
+        small_batch_threads: int = 1,
     ) -> None:
         """`model`: a path, a shipped model's name ("cnn": runtime/catalog.py), the model
-        file's bytes (named `name` in messages), or None for the default shipped model."""
+        file's bytes (named `name` in messages), or None for the default shipped model.
+        `threads`: onnxruntime threads for batches over SMALL_BATCH (None: one per core).
+        `budget`: seconds a model call may take (None: $MNIST_EDGE_MODEL_BUDGET, else 30).
+        `small_batch_threads`: threads for the smaller batches; 1 runs them on the calling
+        thread, 2 keeps a second one spinning between calls: faster on an idle device,
+        slower when other work holds the other core (BENCHMARKS.md)."""
         if isinstance(model, bytes):
             self.model_path, self.model_bytes = Path(name), model
         else:
@@ -79,10 +86,11 @@ class Predictor:
                 self.model_bytes = _read_model(self.model_path)
             except InputError as error:
                 raise ModelError(f"{name}: {error}") from None
-        if threads is not None and threads < 1:
+        if (threads is not None and threads < 1) or small_batch_threads < 1:
             raise ValueError("threads must be at least 1")
         self._name, self._threads = name, threads
-        single = open_session(self.model_bytes, name, threads=1)
+        self.budget = Budget(budget)
+        single = open_session(self.model_bytes, name, threads=small_batch_threads)
         inputs = [_spec(arg) for arg in single.get_inputs()]
         outputs = [_spec(arg) for arg in single.get_outputs()]
         problems = contract_problems(inputs, outputs)
@@ -96,8 +104,8 @@ class Predictor:
         self.labels = tuple(str(label) for label in labels)
         if len(self.labels) != NUM_CLASSES:
             raise ModelError(f"{name}: metadata lists {len(self.labels)} labels, not 10")
-        self._small = BoundSession(single, self.input.name, self.output.name)
-        self._pool = single if threads == 1 else None  # the session for larger batches
+        self._small = BoundSession(single, self.input.name, self.output.name, self.budget)
+        self._pool = single if threads == small_batch_threads else None  # for larger batches
         self._pool_lock = threading.Lock()
 
     def predict(self, images: np.ndarray) -> np.ndarray:
@@ -105,19 +113,22 @@ class Predictor:
 
         uint8 input goes to the model as it is; other input is checked and converted one
         chunk at a time, so memory stays flat however large N is. ValueError for unusable
-        images; ModelError when the model fails or gives rows that are not probabilities.
+        images; ModelError when the model fails, runs past its budget, or gives rows that
+        are not probabilities.
         """
-        try:
-            batch = as_image_batch(np.asarray(images))
-        except InputError as error:
-            raise ValueError(f"images: {error}") from None
-        probabilities = np.empty((len(batch), NUM_CLASSES), dtype=np.float32)
-        for start in range(0, len(batch), CHUNK):
-            chunk = self._checked(batch[start : start + CHUNK], start)
-            probabilities[start : start + CHUNK] = self._run(chunk)
-        for index, problem in enumerate(row_problems(probabilities)):
-            if problem is not None:
-                raise ModelError(f"{self._name}: image {index}: {problem}")
+        if (
+            type(images) is np.ndarray
+            and images.dtype is UINT8
+            and images.shape[1:] == IMAGE_SHAPE
+            and len(images) <= CHUNK
+        ):  # the common case, taken first: every uint8 image is usable as it is
+            probabilities, checked = self._run(images, check=True)
+        else:
+            probabilities, checked = self._predict_converted(images), False
+        if not checked:
+            for index, problem in enumerate(row_problems(probabilities)):
+                if problem is not None:
+                    raise ModelError(f"{self._name}: image {index}: {problem}")
         return probabilities
 
     def predict_uint8(self, batch: np.ndarray) -> np.ndarray:
@@ -125,9 +136,22 @@ class Predictor:
         the path of every front end, which then checks the rows (`row_problems`). ModelError
         when the model fails to run or its output is not (N, 10)."""
         if len(batch) <= CHUNK:
-            return self._run(batch)
-        chunks = [self._run(batch[start : start + CHUNK]) for start in range(0, len(batch), CHUNK)]
+            return self._run(batch)[0]
+        chunks = [
+            self._run(batch[start : start + CHUNK])[0] for start in range(0, len(batch), CHUNK)
+        ]
         return np.concatenate(chunks)
+
+    def _predict_converted(self, images: np.ndarray) -> np.ndarray:
+        try:
+            batch = as_image_batch(np.asarray(images))
+        except InputError as error:
+            raise ValueError(f"images: {error}") from None
+        probabilities = np.empty((len(batch), NUM_CLASSES), dtype=np.float32)
+        for start in range(0, len(batch), CHUNK):
+            chunk = self._checked(batch[start : start + CHUNK], start)
+            probabilities[start : start + CHUNK] = self._run(chunk)[0]
+        return probabilities
 
     def _checked(self, chunk: np.ndarray, offset: int) -> np.ndarray:
         if chunk.dtype == np.uint8:  # every uint8 image is usable as it is
@@ -138,14 +162,16 @@ class Predictor:
                 raise ValueError(f"image {offset + index}: {problem}")
         return pixels
 
-    def _run(self, batch: np.ndarray) -> np.ndarray:
+    def _run(self, batch: np.ndarray, check: bool = False) -> tuple[np.ndarray, bool]:
+        """The model's (N, 10) output for a uint8 batch, and with `check`, whether its rows
+        are known to be probabilities (the bound path checks them where it costs least;
+        False: not yet known)."""
         if len(batch) == 0:
-            return np.empty((0, NUM_CLASSES), dtype=np.float32)
+            return np.empty((0, NUM_CLASSES), dtype=np.float32), True
         try:
             if len(batch) <= SMALL_BATCH:
-                output = self._small.run(batch)
-            else:
-                output = self._run_unbound(self._pool_session(), batch)
+                return self._small.run(batch, check)  # an (N, 10) buffer: see the top
+            output = self._run_unbound(self._pool_session(), batch)
         except ModelError:
             raise
         except Exception:  # onnxruntime's own types: a model that fails on real data, or
@@ -154,12 +180,16 @@ class Predictor:
             output = self._run_unbound(self._small.session, batch)
         if output.shape != (len(batch), NUM_CLASSES):
             raise ModelError(_shape_problem(output.shape))
-        return output
+        return output, False
 
     def _run_unbound(self, session, batch: np.ndarray) -> np.ndarray:
+        """`session` on `batch` through its own C++ method (runtime/bound.py says why)."""
+        run = functools.partial(session._sess.run, [self.output.name])  # (feed, run_options)
         feed = {self.input.name: np.ascontiguousarray(batch)}
         try:
-            return session.run([self.output.name], feed)[0]
+            return self.budget.call(self.budget.timer(), len(batch), run, feed)[0]
+        except ModelError:
+            raise
         except Exception as error:  # onnxruntime raises its own types
             raise ModelError(f"the model failed to run ({_first_line(error)})") from None
 
@@ -192,32 +222,6 @@ def open_session(model_bytes: bytes, name: str, threads: int | None):
         )
     except Exception as error:  # onnxruntime raises its own types for bad files
         raise ModelError(f"{name}: not a loadable ONNX model ({_first_line(error)})") from None
-
-
-def row_problems(probabilities: np.ndarray) -> list[str | None]:
-    """For each row of a model's (N, 10) output: None if it is a probability distribution
-    (finite, each value in [0, 1], summing to 1 within SUM_TOLERANCE), else what it is not."""
-    if len(probabilities) <= SMALL_BATCH:  # Python floats: cheaper than NumPy calls on 10 values
-        return [_row_problem(row) for row in probabilities.tolist()]
-    with np.errstate(invalid="ignore"):
-        in_range = ((probabilities >= 0) & (probabilities <= 1)).all(axis=1)  # False for NaN
-        sums = probabilities.sum(axis=1, dtype=np.float64)
-    bad = np.flatnonzero(~in_range | (np.abs(sums - 1) > SUM_TOLERANCE))
-    problems: list[str | None] = [None] * len(probabilities)
-    for index in bad.tolist():
-        problems[index] = _row_problem(probabilities[index].tolist())
-    return problems
-
-
-def _row_problem(row: list[float]) -> str | None:
-    total = sum(row)
-    if all(0.0 <= value <= 1.0 for value in row) and abs(total - 1) <= SUM_TOLERANCE:
-        return None
-    if not all(math.isfinite(value) for value in row):
-        return NOT_FINITE
-    if not all(0.0 <= value <= 1.0 for value in row):
-        return OUT_OF_RANGE
-    return f"the model's probabilities sum to {total:.3g}, not 1"
 
 
 def _shape_problem(shape: tuple[int, ...]) -> str:

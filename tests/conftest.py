@@ -22,6 +22,7 @@ TENSORFLOW_TESTS = {
 }
 SERVE_TESTS = {"test_serve.py", "test_serve_hostile.py", "test_serve_process.py"}
 SERVE_TESTS |= {"test_serve_docs.py", "test_serve_abuse.py", "test_serve_lifecycle.py"}
+SERVE_TESTS |= {"test_one_path.py"}  # every front end: the service's and Ray's among them
 RAY_TESTS = {"test_scale.py", "test_scale_worker.py", "test_scale_cluster.py"}  # scale extra
 
 

@@ -4,6 +4,8 @@ what it really gives is wrong."""
 
 from pathlib import Path
 
+import numpy as np
+
 
 def nan_model(path: Path) -> Path:
     """Gives NaN probabilities (0 / 0)."""
@@ -76,8 +78,9 @@ def _node(op: str, *inputs: str, out: str = "probabilities", **attributes: objec
     return helper.make_node(op, list(inputs), [out], **attributes)
 
 
-def _save(path: Path, name: str, nodes: list, last) -> Path:
-    import numpy as np
+def _save(path: Path, name: str, nodes: list, last, extra: dict | None = None) -> Path:
+    """The model of `nodes` then `last`, with the shared constants and `extra` ones (name ->
+    array) as initializers."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -89,6 +92,7 @@ def _save(path: Path, name: str, nodes: list, last) -> Path:
     initializers.append(numpy_helper.from_array(np.array(0.1, np.float32), "tenth"))
     initializers.append(numpy_helper.from_array(np.array([0.0], np.float32), "nothing"))
     initializers.append(numpy_helper.from_array(np.arange(1, 11, dtype=np.int64), "one_to_ten"))
+    initializers += [numpy_helper.from_array(value, key) for key, value in (extra or {}).items()]
     graph = helper.make_graph(
         [*nodes, last],
         name,
@@ -99,3 +103,47 @@ def _save(path: Path, name: str, nodes: list, last) -> Path:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     onnx.save(model, path)
     return path
+
+
+def endless_loop_model(path: Path, iterations: int = 10**12, from_images: int = 1) -> Path:
+    """Gives probabilities after an ONNX Loop of `iterations` steps that each multiply them
+    by one (10**12: hours), on a batch of `from_images` images or more (a smaller one: no
+    steps): a model that never answers, or one that warms up on one image, then sticks."""
+    from onnx import TensorProto, helper
+
+    body = helper.make_graph(
+        [
+            _node("Identity", "going", out="going_on"),
+            _node("Mul", "carried", "one_float", out="carried_on"),
+        ],
+        "step",
+        [
+            helper.make_tensor_value_info("step", TensorProto.INT64, []),
+            helper.make_tensor_value_info("going", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("carried", TensorProto.FLOAT, None),
+        ],
+        [
+            helper.make_tensor_value_info("going_on", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("carried_on", TensorProto.FLOAT, None),
+        ],
+    )
+    steps = [
+        _node("Shape", "image", out="images", start=0, end=1),  # [batch]
+        _node("GreaterOrEqual", "images", "from", out="large"),
+        _node("Cast", "large", out="large_int", to=TensorProto.INT64),
+        _node("Mul", "large_int", "iterations", out="steps_1d"),
+        _node("Squeeze", "steps_1d", out="steps"),
+    ]
+    loop = helper.make_node("Loop", ["steps", "true", "start"], ["probabilities"], body=body)
+    return _save(
+        path,
+        "endless-loop",
+        [*steps, *_row_sums("sums"), _node("Softmax", "sums", out="start", axis=1)],
+        loop,
+        {
+            "from": np.array([from_images], np.int64),
+            "iterations": np.array([iterations], np.int64),
+            "true": np.array(True),
+            "one_float": np.array(1.0, np.float32),
+        },
+    )

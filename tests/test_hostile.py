@@ -10,12 +10,14 @@ import csv
 import io
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from harness.processes import measure_process
+from mnist_edge.runtime.budget import ENVIRONMENT
 from tests.conftest import Run, invoke
 from tests.hostile import (
     CARRIAGE_RETURN,
@@ -24,6 +26,7 @@ from tests.hostile import (
     make_worst_cases,
     zip_bomb_npz,
 )
+from tests.models import endless_loop_model
 
 CLI = str(Path(sys.executable).with_name("mnist-edge"))
 MAX_RSS_MB = 300  # any single input, the whole process
@@ -110,6 +113,23 @@ def test_table_has_one_line_per_input(cli, hostile):
     folder, expected = hostile
     lines = cli("predict", folder).stdout.splitlines()
     assert len(lines) == len(expected) + 1
+
+
+def test_a_model_that_never_answers_costs_one_budget(cli, tmp_path, monkeypatch):
+    """An ONNX Loop of 10^12 steps: the first batch's records say the model took too long,
+    the later ones that it was not run again; every input has its record, exit 1."""
+    model = endless_loop_model(tmp_path / "endless.onnx")
+    monkeypatch.setenv(ENVIRONMENT, "0.3")
+    started = time.perf_counter()
+    result = cli("predict", "-f", "jsonl", "--batch-size", "4", "--model", model, "samples")
+    seconds = time.perf_counter() - started
+    print(f"\n10 images in batches of 4, a model that never answers: {seconds:.2f} s")
+    errors = [json.loads(line)["error"] for line in result.stdout.splitlines()]
+    late = "the model took longer than 0.3 s on a batch of 4"
+    skipped = "not run: the model took longer than 0.3 s on an earlier batch"
+    assert errors == [late] * 4 + [skipped] * 6
+    assert result.stderr.splitlines()[-1] == "mnist-edge: 0 of 10 inputs predicted, 10 failed"
+    assert result.returncode == 1
 
 
 @pytest.mark.slow

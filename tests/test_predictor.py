@@ -91,7 +91,9 @@ def test_large_float_input_is_converted_chunk_by_chunk(predictor, x_test):
 def test_uint8_input_is_not_copied(predictor, x_test, monkeypatch):
     seen = []
     monkeypatch.setattr(
-        predictor, "_run", lambda batch: seen.append(batch) or np.full((len(batch), 10), 0.1)
+        predictor,
+        "_run",
+        lambda batch, check=False: (seen.append(batch) or np.full((len(batch), 10), 0.1), False),
     )
     predictor.predict(x_test[:100])
     assert np.shares_memory(seen[0], x_test)

@@ -18,9 +18,11 @@ import pytest
 
 from harness.raw_http import read_response
 from harness.service import ServiceProcess, service
+from mnist_edge.runtime.budget import ENVIRONMENT
 from mnist_edge.runtime.predictor import Predictor
 from tests.abuse import normal_request
 from tests.conftest import ROOT
+from tests.models import endless_loop_model
 from tests.serving import Served, error_of
 from tests.targets import ANSWER_UNDER_ABUSE_SECONDS, MAX_PROCESS_MB
 
@@ -298,3 +300,19 @@ def test_afterwards_it_is_ready_predicts_right_and_never_said_500(
     rss = hostile_server.rss_mib() * 2**20 / 1e6  # MB, as the ceiling is stated
     print(f"service RSS after the hostile suite: {rss:.0f} MB")
     assert rss < MAX_PROCESS_MB
+
+
+def test_a_model_that_never_answers_costs_the_start_up_one_budget(tmp_path, monkeypatch):
+    """serve warms its model up before it listens: an ONNX Loop of 10^12 steps ends there
+    after its budget (MNIST_EDGE_MODEL_BUDGET), with a warning; the service then answers
+    every image with a 500 that says why, at once, and stops on SIGTERM."""
+    model = endless_loop_model(tmp_path / "endless.onnx")
+    monkeypatch.setenv(ENVIRONMENT, "0.3")
+    with service("--model", str(model), "--quiet") as server:
+        served = Served(server.url, server.address)
+        status, answer = served.post("/v1/predict", SAMPLE.read_bytes())
+        assert status == 500
+        reason = "not run: the model took longer than 0.3 s on an earlier batch"
+        assert json.loads(answer)["error"] == reason
+        assert "the model took longer than 0.3 s on a batch of 1" in server.log.read_text()
+        assert server.stop() == 0

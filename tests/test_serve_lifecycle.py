@@ -1,6 +1,6 @@
 """`mnist-edge serve` started, stopped and failing, as a service manager or a person at a
 terminal sees it, with models that load but never finish or fail when called
-(tests/runtime_failures.py):
+(tests/models.py):
 
 - SIGTERM or Ctrl-C while the model warms up (a Loop of 10^12 steps) ends it at once;
 - SIGTERM while a model call never ends: the request gets a 503 and the process exits 0
@@ -25,7 +25,7 @@ import pytest
 from harness.raw_http import read_response
 from harness.service import ServiceProcess, serve_command, service
 from tests.abuse import upload
-from tests.runtime_failures import failing_model, looping_model
+from tests.models import endless_loop_model, failing_model
 from tests.serving import error_of, exchange
 
 pytestmark = pytest.mark.slow
@@ -83,7 +83,7 @@ def answer(connection: socket.socket) -> tuple[int, bytes]:
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_while_the_model_warms_up_ends_it_at_once(tmp_path: Path, stop_signal):
-    model = looping_model(tmp_path / "for-ever.onnx")  # its warm-up call never ends
+    model = endless_loop_model(tmp_path / "for-ever.onnx")  # its warm-up call never ends
     command = [*serve_command(), "--port", "0", "--model", str(model)]
     with open(tmp_path / "stderr.log", "wb") as log:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
@@ -100,7 +100,7 @@ def test_a_stop_signal_while_the_model_warms_up_ends_it_at_once(tmp_path: Path, 
 
 
 def test_sigterm_while_a_model_call_never_ends_answers_503_and_exits_0(tmp_path: Path):
-    model = looping_model(tmp_path / "stuck.onnx", from_images=2)  # warms up, then sticks
+    model = endless_loop_model(tmp_path / "stuck.onnx", from_images=2)  # warms up, then sticks
     with service("--model", str(model)) as server:
         connection = stuck_request(server)
         started = time.perf_counter()
@@ -118,7 +118,7 @@ def test_sigterm_while_a_model_call_never_ends_answers_503_and_exits_0(tmp_path:
 
 
 def test_a_second_ctrl_c_ends_it_at_once(tmp_path: Path):
-    model = looping_model(tmp_path / "stuck.onnx", from_images=2)
+    model = endless_loop_model(tmp_path / "stuck.onnx", from_images=2)
     with service("--model", str(model)) as server:
         stuck_request(server)
         server.process.send_signal(signal.SIGINT)
