@@ -33,8 +33,8 @@ class _Buffers:
     binding: object  # its C++ SessionIOBinding, bound to the two arrays below
     images: np.ndarray  # uint8 (N, 28, 28), the model's input
     probabilities: np.ndarray  # float32 (N, 10), the model's output
-    values: memoryview  # the output's values ("f") and bits ("I"), flat, made once: the
-    bits: memoryview  # row check costs a third of what it costs on a new array
+    values: "memoryview[float]"  # the output's values ("f") and bits ("I"), flat, made once:
+    bits: "memoryview[int]"  # the row check costs a third of what it costs on a new array
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +92,8 @@ class BoundSession:
             probabilities.ctypes.data,
         )
         # onnxruntime reads and writes the two arrays through the binding: the lane holds both
-        raw = memoryview(probabilities).cast("B")
-        views = raw.cast("f"), raw.cast("I")
-        buffers = _Buffers(binding, binding._iobinding, images, probabilities, *views)
+        raw = probabilities.data.cast("B")
+        values, bits = raw.cast("f"), raw.cast("I")
+        buffers = _Buffers(binding, binding._iobinding, images, probabilities, values, bits)
         lane.by_size[size] = buffers
         return buffers

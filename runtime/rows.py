@@ -24,7 +24,7 @@ NOT_FINITE = "the model gave non-finite probabilities (NaN or infinity)"
 OUT_OF_RANGE = "the model gave values outside [0, 1]: not probabilities (logits?)"
 
 
-def probabilities_in(values: memoryview, bits: memoryview) -> bool:
+def probabilities_in(values: "memoryview[float]", bits: "memoryview[int]") -> bool:
     """True when every row of a float32 (N, 10) output, N >= 1, seen as its values (format
     "f") and as their bits ("I"), is a probability distribution. False can also mean "ask
     row_problems" (a -0.0 is refused here, and accepted there)."""
