@@ -41,8 +41,13 @@ def read_image(source: Path | BinaryIO | bytes) -> tuple["Image", np.ndarray]:
 def decode_image(source: ImageFile, name: str | None = None) -> Item:
     """An image file as an item named `name` (default: its path); any failure becomes the
     item's error."""
-    shown = printable(str(source.path) if name is None else name)
+    shown = image_name(source, name)
     return guarded(shown, source.label, lambda: read_image(source.path)[1])
+
+
+def image_name(source: ImageFile, name: str | None = None) -> str:
+    """The printable name of an image file's item: `name`, by default its path."""
+    return printable(str(source.path) if name is None else name)
 
 
 def decode_bytes(name: str, data: bytes, label: int | None = None) -> Item:

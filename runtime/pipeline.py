@@ -17,9 +17,10 @@ Memory stays bounded whatever the number of inputs: at most a few batches of dec
 are alive at once, and each prediction is handed on as soon as its batch is done.
 """
 
+import functools
 from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import numpy as np
 from mnist_edge.core.errors import ModelError
 from mnist_edge.core.limits import MAX_BATCH, MAX_WORKERS, default_decode_threads
 from mnist_edge.runtime.decode import decode_image, source_items
+from mnist_edge.runtime.decoders import ProcessDecoder
 from mnist_edge.runtime.images import pixel_count
 from mnist_edge.runtime.predictor import Predictor, row_problems
 from mnist_edge.runtime.records import Item, Prediction
@@ -36,6 +38,9 @@ from mnist_edge.runtime.sources import ImageFile, Source, expand
 DEFAULT_BATCH = 256
 LOOKAHEAD = 2  # batches decoded ahead of the model
 GROUP = 16  # image files decoded per thread-pool task
+PROCESS_GROUP = 64  # per worker-process task: sending a group costs ~100 µs
+PROCESSES_START = 256  # small image files seen before worker processes are started
+PROCESSES_AFTER = 1024  # small image files decoded in the thread before processes take over
 SMALL_IMAGE = 100 * 100  # pixels: up to this, one decoding thread is fastest
 
 
@@ -76,8 +81,9 @@ def decode_threads(first: Path | None = None) -> int:
     """Decoding threads for a run, judged from its first image file (None: any size).
 
     Small images spend their decoding time in Python, holding the GIL, so more threads only
-    contend (2 cores, 28x28 PNGs: 1 thread ~5,000 files/s, 2 threads ~2,600); larger ones
-    spend it in C, which runs in parallel (300x300 PNGs: 420 against 680 files/s).
+    contend (2 cores, 28x28 PNGs: 1 thread ~5,000 files/s, 2 threads ~2,600): they go to
+    worker processes instead (see Decoding). Larger ones spend it in C, which runs in
+    parallel (300x300 PNGs: 420 against 680 files/s).
     """
     if first is not None and pixel_count(first) <= SMALL_IMAGE:
         return 1
@@ -87,34 +93,82 @@ def decode_threads(first: Path | None = None) -> int:
 def decoded(
     sources: Iterable[Source], lookahead: int, workers: int | None = None
 ) -> Iterator[Item]:
-    """Items in input order. Image files are decoded up to `lookahead` ahead in a thread pool
-    (`workers` threads, default: see decode_threads), in groups of GROUP so that a tiny file
-    does not cost more to schedule than to decode; array files are read a block at a time
-    as the model takes them."""
-    pool: ThreadPoolExecutor | None = None
-    pending: deque[Future | Iterator[Item]] = deque()
-    group: list[ImageFile] = []
-    try:
+    """Items in input order. Image files are decoded up to `lookahead` ahead, in groups (a
+    tiny file must not cost more to schedule than to decode): in a pool of threads, or for
+    small images in worker processes once a run has more than PROCESSES_AFTER files (see
+    Decoding); array files are read a block at a time as the model takes them."""
+    with Decoding(workers) as decoding:
+        pending: deque[Callable[[], Iterable[Item]]] = deque()
         for source in sources:
             if isinstance(source, ImageFile):
-                pool = pool or ThreadPoolExecutor(workers or decode_threads(source.path))
-                group.append(source)
-                if len(group) < GROUP:
-                    continue
-            if group and pool is not None:
-                pending.append(pool.submit(_decode_group, group))
-                group = []
-            if not isinstance(source, ImageFile):
-                pending.append(source_items(source))
-            while len(pending) * GROUP > lookahead:
-                yield from _resolve(pending.popleft())
-        if group and pool is not None:
-            pending.append(pool.submit(_decode_group, group))
+                pending.extend(decoding.add(source))
+            else:
+                pending.extend(decoding.flush())
+                pending.append(functools.partial(source_items, source))
+            while len(pending) * decoding.group > lookahead:
+                yield from pending.popleft()()
+        pending.extend(decoding.flush())
         while pending:
-            yield from _resolve(pending.popleft())
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            yield from pending.popleft()()
+
+
+class Decoding:
+    """Where a run's image files are decoded, chosen from its first one: `add(file)` and
+    `flush()` give what is ready to be waited for, in order, as calls that return items.
+
+    Large images: `workers` threads (default: decode_threads). Small ones: one thread until
+    the run has PROCESSES_AFTER files (starting processes costs more than a few files), then
+    `workers` processes (default: one per core up to 4; none with 1 worker or 1 core).
+    """
+
+    def __init__(self, workers: int | None) -> None:
+        self.workers = workers
+        self.group = GROUP
+        self._files: list[ImageFile] = []
+        self._seen = 0
+        self._threads: ThreadPoolExecutor | None = None
+        self._processes: ProcessDecoder | None = None
+        self._small = False
+
+    def __enter__(self) -> "Decoding":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(cancel_futures=True)
+        if self._processes is not None:
+            self._processes.close()
+
+    def add(self, file: ImageFile) -> list[Callable[[], Iterable[Item]]]:
+        if self._threads is None:
+            self._small = pixel_count(file.path) <= SMALL_IMAGE
+            self._threads = ThreadPoolExecutor(self.workers or decode_threads(file.path))
+        self._seen += 1
+        if self._seen == PROCESSES_START and self._small and self._processes_wanted() > 1:
+            self._processes = ProcessDecoder(self._processes_wanted())
+            self._processes.start()  # they start up while the thread goes on decoding
+        if self._seen == PROCESSES_AFTER and self._processes is not None:
+            ready = self.flush()  # the files so far, in the thread; the rest in processes
+            self.group = PROCESS_GROUP
+            return ready + self.add_file(file)
+        return self.add_file(file)
+
+    def add_file(self, file: ImageFile) -> list[Callable[[], Iterable[Item]]]:
+        self._files.append(file)
+        return self.flush() if len(self._files) >= self.group else []
+
+    def flush(self) -> list[Callable[[], Iterable[Item]]]:
+        """The files added since the last group, as one group (none if there are none)."""
+        files, self._files = self._files, []
+        if not files:
+            return []
+        if self.group == PROCESS_GROUP and self._processes is not None:
+            return [self._processes.submit(files).result]
+        assert self._threads is not None
+        return [self._threads.submit(_decode_group, files).result]
+
+    def _processes_wanted(self) -> int:
+        return self.workers or default_decode_threads()
 
 
 def predicted(predictor: Predictor, items: Iterable[Item], batch_size: int) -> Iterator[Prediction]:
@@ -172,10 +226,3 @@ def _failed(item: Item, error: str) -> Prediction:
 
 def _decode_group(sources: list[ImageFile]) -> list[Item]:
     return [decode_image(source) for source in sources]
-
-
-def _resolve(entry: Future | Iterator[Item]) -> Iterator[Item]:
-    if isinstance(entry, Future):
-        yield from entry.result()
-    else:
-        yield from entry

@@ -1,0 +1,125 @@
+"""Small images decoded in worker processes: the same records as in-process, in order, and no
+worker left behind however the run ends."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_edge.runtime.decode import decode_image
+from mnist_edge.runtime.decoders import ProcessDecoder
+from mnist_edge.runtime.pipeline import PROCESSES_AFTER
+from mnist_edge.runtime.sources import ImageFile
+from tests.hostile import make_hostile
+
+pytestmark = pytest.mark.slow
+CLI = str(Path(sys.executable).with_name("mnist-edge"))
+GOOD = PROCESSES_AFTER + 300  # small files before the hostile ones: processes take over
+
+
+def small_pngs(folder: Path, x_test: np.ndarray, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{index:05d}.png" for index in range(count)]
+    for index, path in enumerate(paths):
+        Image.fromarray(x_test[index % len(x_test)]).save(path)
+    return paths
+
+
+def predict(*args: str, **options) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CLI, "predict", "-f", "jsonl", *args], capture_output=True, timeout=300, **options
+    )
+
+
+def test_processes_give_the_records_one_thread_gives_hostile_inputs_included(tmp_path, x_test):
+    """A folder of small images, then the hostile corpus, in sub-folders read in order: two
+    worker processes and one in-process thread write the same bytes and exit codes."""
+    small_pngs(tmp_path / "a-small", x_test, GOOD)
+    make_hostile(tmp_path / "b-hostile", x_test)
+    (tmp_path / "c-small").mkdir()
+    for index in range(200):  # after the hostile files, still in the processes
+        Image.fromarray(x_test[index]).save(tmp_path / "c-small" / f"{index}.png")
+    processes = predict("-r", "--workers", "2", str(tmp_path))
+    thread = predict("-r", "--workers", "1", str(tmp_path))
+    assert processes.returncode == thread.returncode == 1
+    assert processes.stdout == thread.stdout
+    assert processes.stderr == thread.stderr
+    assert processes.stdout.count(b"\n") > GOOD + 200
+
+
+def test_a_killed_worker_costs_its_files_an_error_each_and_the_next_group_goes_on(
+    tmp_path, x_test
+):
+    files = [ImageFile(path) for path in small_pngs(tmp_path, x_test, 8)]
+    with ProcessDecoder(1) as decoder:
+        decoder.start()
+        worker = decoder._workers[0]
+        os.kill(worker.process.pid, signal.SIGSTOP)  # holds the group it is sent
+        held = decoder.submit(files[:4])
+        os.kill(worker.process.pid, signal.SIGKILL)
+        lost = held.result(timeout=30)
+        assert [item.source for item in lost] == [str(file.path) for file in files[:4]]
+        assert {item.error for item in lost} == {
+            "not decoded: its decoding process stopped (killed by signal 9)"
+        }
+        after = decoder.submit(files[4:]).result(timeout=30)  # a new worker
+    expected = [decode_image(file) for file in files[4:]]
+    assert [item.error for item in after] == [None] * 4
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(after, expected, strict=True))
+
+
+def children(pid: int) -> set[int]:
+    """The processes `pid` started (Linux: /proc/PID/task/*/children)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+def gone_within(pids: set[int], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() and not _zombie(pid) for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM", "SIGKILL", "closed pipe"])
+def test_no_worker_outlives_the_run(tmp_path, x_test, stop):
+    small_pngs(tmp_path, x_test, 20_000)
+    process = subprocess.Popen(
+        [CLI, "predict", "-f", "jsonl", "--workers", "2", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    lines = 0
+    while lines <= PROCESSES_AFTER + 200:  # the workers are answering by then
+        lines += process.stdout.readline().count(b"\n")
+    workers = children(process.pid)
+    assert len(workers) == 2
+    if stop == "closed pipe":
+        process.stdout.close()
+    else:
+        process.send_signal(getattr(signal, stop))
+    process.wait(timeout=60)
+    assert gone_within(workers, 10), f"left running: {workers}"
+    stderr = process.stderr.read()
+    assert b"Traceback" not in stderr
+    if stop == "SIGINT":
+        assert process.returncode == 130
+    if stop == "closed pipe":
+        assert process.returncode == 141
