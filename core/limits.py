@@ -50,6 +50,14 @@ MAX_THREADS = 4 * (os.cpu_count() or 1)
 
 
 def default_decode_threads() -> int:
-    """Decoding threads when none are asked for: one per core up to 4 (large images decode
-    in C, in parallel; more than 4 gain little on a small device)."""
-    return min(4, os.cpu_count() or 1)
+    """Decoding threads (or, for small images, processes) when none are asked for: one per
+    core this process may run on, up to 4 (more gain little on a small device)."""
+    return min(4, usable_cores())
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (`taskset`, a container's cpuset), else all."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

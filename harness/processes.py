@@ -5,6 +5,7 @@ memory (the hostile corpus, a million images streamed).
 """
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -67,3 +68,10 @@ def measure_process(
     else:  # the Python parent timed the command itself, without its own start-up
         max_rss_kib, seconds = int(fields[0]), float(fields[1])
     return ProcessRun(seconds, max_rss_kib * 1024 / MB, code)
+
+
+def as_at_a_terminal() -> None:
+    """A `preexec_fn` for a command that must take Ctrl-C as it would at a terminal: a shell
+    that starts a job in the background (`make test &`, some CI runners) leaves SIGINT
+    ignored, and Python then never turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

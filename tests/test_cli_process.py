@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.processes import as_at_a_terminal
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -82,6 +83,7 @@ def test_ctrl_c_stops_a_long_run_cleanly(tmp_path, x_test):
         [CLI, "predict", "-f", "jsonl", str(tmp_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=as_at_a_terminal,
     )
     first = process.stdout.readline()
     process.send_signal(signal.SIGINT)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.processes import as_at_a_terminal
 from mnist_edge.runtime.decode import decode_image
 from mnist_edge.runtime.decoders import ProcessDecoder
 from mnist_edge.runtime.pipeline import PROCESSES_AFTER
@@ -53,9 +54,7 @@ def test_processes_give_the_records_one_thread_gives_hostile_inputs_included(tmp
     assert processes.stdout.count(b"\n") > GOOD + 200
 
 
-def test_a_killed_worker_costs_its_files_an_error_each_and_the_next_group_goes_on(
-    tmp_path, x_test
-):
+def test_a_killed_worker_costs_its_files_an_error_each_and_the_next_group_goes_on(tmp_path, x_test):
     files = [ImageFile(path) for path in small_pngs(tmp_path, x_test, 8)]
     with ProcessDecoder(1) as decoder:
         decoder.start()
@@ -105,6 +104,7 @@ def test_no_worker_outlives_the_run(tmp_path, x_test, stop):
         [CLI, "predict", "-f", "jsonl", "--workers", "2", str(tmp_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=as_at_a_terminal,
     )
     lines = 0
     while lines <= PROCESSES_AFTER + 200:  # the workers are answering by then
