@@ -100,10 +100,11 @@ model-card: $(addsuffix /model.onnx,$(CARD_MODELS))
 	$(BIN)/python -m benchmarks.model_card docs/model-card.md $(CARD_MODELS)
 
 # docs/performance.md: every engine on the same images, start-up, memory, install sizes, one
-# image at a time. Builds a throw-away runtime-only venv with pip.
+# image at a time, a folder of images against bare Pillow. Builds a throw-away runtime venv.
 bench: $(STAMP) $(SHIPPED_KERAS)
 	$(BIN)/python -m benchmarks.run --output docs/performance.md --repeats $(BENCH_REPEATS) \
 		--keras-model $(SHIPPED_KERAS)
+	$(BIN)/python -m benchmarks.folder --output docs/performance.md --repeats $(BENCH_REPEATS)
 
 # docs/serve.md, "Under load": `mnist-edge serve` under load on 127.0.0.1 (starts and stops
 # its own servers; about 3 minutes). SERVE_SECONDS per run, SOAK_SECONDS for the soak.

@@ -56,9 +56,9 @@ def predict(
         typer.Option(
             min=1,
             max=MAX_WORKERS,
-            help="Image decoding threads. Default: 1 for small images (<= 100x100, where more "
-            "only contend for Python's lock), else one per core up to 4. With --engine ray: "
-            "Ray actors, default one per CPU of the cluster.",
+            help="Image decoders: worker processes for small images (<= 100x100, once a run "
+            "has 1,024), else threads. Default: one per core up to 4; 1: all in this process. "
+            "With --engine ray: Ray actors, default one per CPU of the cluster.",
         ),
     ] = None,
     engine: Annotated[

@@ -34,7 +34,7 @@ class Prediction:
     @property
     def digit(self) -> int:
         """The most likely digit (the first of equals)."""
-        return int(np.argmax(self.scores))
+        return int(self.scores.argmax())
 
     @property
     def probability(self) -> float:

@@ -13,7 +13,7 @@ EXPECTED = {
     "README.md": {"samples"},
     "docs/preprocessing.md": {"wild-digits"},
     "docs/training.md": {"parity"},
-    "docs/performance.md": {"engines", "batch-1", "instructions"},
+    "docs/performance.md": {"engines", "batch-1", "folder", "instructions"},
     "docs/serve.md": {"serve"},
     "docs/browser.md": {"web"},
     "docs/cluster.md": {"scale"},
