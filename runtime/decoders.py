@@ -24,7 +24,7 @@ import threading
 import warnings
 from collections import deque
 from concurrent.futures import Future
-from typing import BinaryIO
+from typing import IO, Any
 
 from mnist_edge.runtime.decode import decode_image, image_name
 from mnist_edge.runtime.records import Item
@@ -156,13 +156,13 @@ def _not_decoded(files: list[ImageFile], process: subprocess.Popen) -> list[Item
     return [Item(image_name(file), None, why, file.label) for file in files]
 
 
-def _send(stream: BinaryIO, value: object) -> None:
+def _send(stream: IO[bytes], value: object) -> None:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(HEADER.pack(len(data)) + data)
     stream.flush()
 
 
-def _receive(stream: BinaryIO) -> object | None:
+def _receive(stream: IO[bytes]) -> Any:
     """The next message, or None at the end of the stream."""
     header = stream.read(HEADER.size)
     if len(header) < HEADER.size:
@@ -174,7 +174,7 @@ def _receive(stream: BinaryIO) -> object | None:
     return pickle.loads(data)
 
 
-def serve(requests: BinaryIO, answers: BinaryIO) -> None:
+def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """A worker's life: decode each group of files that arrives, until its input ends."""
     while (files := _receive(requests)) is not None:
         _send(answers, [decode_image(file) for file in files])
