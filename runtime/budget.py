@@ -3,7 +3,7 @@ iterations, a graph far too large for the device) ends with one ModelError, not 
 
 Each thread calls the model with a RunOptions of its own (`Timer`), and a call writes its
 deadline there before it starts and clears it after: a clock read and two attribute stores,
-well under a microsecond, so the batch-1 path keeps its speed (BENCHMARKS.md). One watchdog
+well under a microsecond, so the batch-1 path keeps its speed (docs/performance.md). One watchdog
 thread serves every call of the process: it wakes every TICK_FRACTION of the smallest budget
 in use (at most once a second) and sets `terminate` on the RunOptions of a call past its
 deadline. onnxruntime checks that flag before each node it runs, in a Loop's body too (its

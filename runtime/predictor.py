@@ -75,7 +75,7 @@ class Predictor:
         `budget`: seconds a model call may take (None: $MNIST_EDGE_MODEL_BUDGET, else 30).
         `small_batch_threads`: threads for the smaller batches; 1 runs them on the calling
         thread, 2 keeps a second one spinning between calls: faster on an idle device,
-        slower when other work holds the other core (BENCHMARKS.md)."""
+        slower when other work holds the other core (docs/performance.md, "One image")."""
         if isinstance(model, bytes):
             self.model_path, self.model_bytes = Path(name), model
         else:
