@@ -150,10 +150,10 @@ class Decoding:
         if self._seen == PROCESSES_AFTER and self._processes is not None:
             ready = self.flush()  # the files so far, in the thread; the rest in processes
             self.group = PROCESS_GROUP
-            return ready + self.add_file(file)
-        return self.add_file(file)
+            return ready + self._add(file)
+        return self._add(file)
 
-    def add_file(self, file: ImageFile) -> list[Callable[[], Iterable[Item]]]:
+    def _add(self, file: ImageFile) -> list[Callable[[], Iterable[Item]]]:
         self._files.append(file)
         return self.flush() if len(self._files) >= self.group else []
 
