@@ -65,6 +65,10 @@ def open_image(source: Path | BinaryIO | bytes) -> "Image":
         ) from None
     if image.format != "TIFF" and not any(key in image.info for key in ORIENTATION_KEYS):
         return image  # no orientation to apply (TIFF keeps it in its tags)
+    xmp = image.info.get("xmp")
+    if isinstance(xmp, bytes) and "XML:com.adobe.xmp" not in image.info:
+        # where Pillow before 11.1 looks for an XMP orientation (it ignores a JPEG's "xmp")
+        image.info["XML:com.adobe.xmp"] = xmp.decode("utf-8", "replace")
     try:
         ImageOps.exif_transpose(image, in_place=True)
     except Exception as error:  # a malformed EXIF block
