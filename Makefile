@@ -86,7 +86,7 @@ build/card/cnn/model.keras: | $(STAMP)
 %/model.onnx: %/model.keras
 	$(BIN)/mnist-edge export --model $< --output $@ --int8
 
-# Regenerate the models shipped inside the runtime package (mlp is the default).
+# Regenerate the models shipped inside the runtime package (cnn is the default).
 model: build/model/model.onnx build/model-cnn/model.onnx
 	cp build/model/model.onnx runtime/models/mnist-mlp.onnx
 	cp build/model/model.int8.onnx runtime/models/mnist-mlp.int8.onnx
@@ -101,7 +101,7 @@ model-card: $(addsuffix /model.onnx,$(CARD_MODELS))
 
 # docs/performance.md: every engine on the same images, start-up, memory, install sizes, one
 # image at a time, a folder of images against bare Pillow. Builds a throw-away runtime venv.
-bench: $(STAMP) $(SHIPPED_KERAS)
+bench: $(STAMP) $(SHIPPED_KERAS:.keras=.onnx)
 	$(BIN)/python -m benchmarks.run --output docs/performance.md --repeats $(BENCH_REPEATS) \
 		--keras-model $(SHIPPED_KERAS)
 	$(BIN)/python -m benchmarks.folder --output docs/performance.md --repeats $(BENCH_REPEATS)

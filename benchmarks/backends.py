@@ -16,7 +16,6 @@ import numpy as np
 
 from mnist_edge.core.contract import OUTPUT_NAME
 from mnist_edge.export.parity import MAX_ABS_DIFF, ParityError, compare
-from mnist_edge.runtime.catalog import TUTORIAL, shipped_path
 from mnist_edge.runtime.predictor import Predictor
 
 FLOPS_PER_IMAGE = 2 * (784 * 256 + 256 * 10)  # 406,528: a multiply and an add per weight
@@ -51,15 +50,17 @@ class Backend:
 
 
 def all_backends(keras_model: "keras.Model", keras_path: Path, threads: int) -> list[Backend]:
-    """Every engine the benchmark compares, the NumPy floor first."""
+    """Every engine the benchmark compares, the NumPy floor first, all with the weights of
+    `keras_path`: the ONNX models are those `mnist-edge export --int8` wrote beside it (a
+    shipped model comes from another training run, whose weights differ)."""
     size = keras_path.stat().st_size
     return [
         numpy_floor(keras_model),
         Backend(KERAS_PREDICT, keras_predict(keras_model), False, keras_path.name, size),
         Backend("Keras model(x)", keras_call(keras_model), False, keras_path.name, size),
         tflite_backend(keras_model, threads),
-        onnx_backend(ONNX_FLOAT32, shipped_path(TUTORIAL), threads),
-        onnx_backend(ONNX_INT8, shipped_path(TUTORIAL, int8=True), threads),
+        onnx_backend(ONNX_FLOAT32, keras_path.with_name("model.onnx"), threads),
+        onnx_backend(ONNX_INT8, keras_path.with_name("model.int8.onnx"), threads),
     ]
 
 

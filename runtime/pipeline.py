@@ -7,7 +7,8 @@ dataset. They differ only in how inputs arrive and where the predictions go.
 - expand: runtime/sources.py names the inputs (image files, array files, failures).
 - decode: `decoded` turns sources into items, in input order, with the limits and one-line
   errors of runtime/decode.py and runtime/array_inputs.py; image files are decoded ahead of
-  the model in a pool of threads.
+  the model, in a pool of threads or, for many small images, in worker processes
+  (runtime/decoders.py).
 - model: `predicted` runs the model once per batch (the Predictor chunks and checks the
   output's shape) and checks every row (`row_problems`); a model that fails costs its batch
   an error record each, never the run.
@@ -41,7 +42,7 @@ GROUP = 16  # image files decoded per thread-pool task
 PROCESS_GROUP = 64  # per worker-process task: sending a group costs ~100 µs
 PROCESSES_START = 256  # small image files seen before worker processes are started
 PROCESSES_AFTER = 1024  # small image files decoded in the thread before processes take over
-SMALL_IMAGE = 100 * 100  # pixels: up to this, one decoding thread is fastest
+SMALL_IMAGE = 100 * 100  # pixels: up to this, decoding is mostly Python (see decode_threads)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class PipelineOptions:
 
     recursive: bool = False  # folders: also their sub-folders
     batch_size: int = DEFAULT_BATCH  # images per model call
-    workers: int | None = None  # decoding threads (Ray: actors); None: decode_threads()
+    workers: int | None = None  # decoders: threads, or processes for small images (Ray:
+    # actors); None: one per core up to 4 (see Decoding)
     threads: int | None = None  # onnxruntime threads for large batches; None: one per core
 
     def __post_init__(self) -> None:
