@@ -61,7 +61,7 @@ def evaluate(
     plot_status = looked_up(plot) if plot is not None else None
     if plot_status is not None and not stat.S_ISDIR(plot_status.st_mode):
         fail(f"--plot {plot}: not a folder (it names an existing file)", EXIT_USAGE)
-    predictor = open_predictor(model, threads)
+    predictor = open_predictor(model, threads, spinning=False)  # the decoders need the cores
     progress = Progress(enabled=False if quiet else None)
     options = PipelineOptions(batch_size=batch_size, threads=threads)
     predictions = predict_sources(predictor, labelled(data, labels), options)

@@ -80,15 +80,17 @@ def looked_up(path: Path) -> os.stat_result | None:
         fail(f"{path}: {error}")
 
 
-def open_predictor(model: str | Path | None, threads: int | None = None) -> "Predictor":
+def open_predictor(
+    model: str | Path | None, threads: int | None = None, spinning: bool = True
+) -> "Predictor":
     """The Predictor for --model, or one line and exit 1 when the model is unusable (2 when
-    it names neither a file nor a shipped model)."""
+    it names neither a file nor a shipped model). `spinning`: see Predictor."""
     from mnist_edge.core.errors import ModelError
     from mnist_edge.runtime.catalog import UnknownModel
     from mnist_edge.runtime.predictor import Predictor
 
     try:
-        return Predictor(model, threads=threads)
+        return Predictor(model, threads=threads, spinning=spinning)
     except UnknownModel as error:
         fail(str(error), EXIT_USAGE)
     except ModelError as error:

@@ -57,7 +57,7 @@ def predict(
             min=1,
             max=MAX_WORKERS,
             help="Image decoders: worker processes for small images (<= 100x100, once a run "
-            "has 1,024), else threads. Default: one per core up to 4; 1: all in this process. "
+            "has 128), else threads. Default: one per core up to 4; 1: all in this process. "
             "With --engine ray: Ray actors, default one per CPU of the cluster.",
         ),
     ] = None,
@@ -88,7 +88,7 @@ def predict(
         from mnist_edge.cli.cluster import predict_on_ray
 
         return predict_on_ray(model, inputs, options, output, ray_address)
-    predictor = open_predictor(model, threads)
+    predictor = open_predictor(model, threads, spinning=False)  # the decoders need the cores
     write_predictions(predict_paths(predictor, inputs, options), output, inputs, recursive)
 
 

@@ -32,6 +32,7 @@ from mnist_edge.runtime.sources import ImageFile
 
 HEADER = struct.Struct("<Q")  # each message: its length, then a pickle
 STOP_SECONDS = 5.0  # a worker still decoding when the run ends gets this long to finish
+READY = "ready"  # a worker's first message
 STOPPED = "not decoded: its decoding process stopped ({})"
 
 
@@ -54,6 +55,10 @@ class ProcessDecoder:
         first needed."""
         for slot in range(len(self._workers)):
             self._worker(slot)
+
+    def ready(self) -> bool:
+        """Whether every worker has started (a group sent earlier waits for its worker)."""
+        return all(worker is not None and worker.ready.is_set() for worker in self._workers)
 
     def submit(self, files: list[ImageFile]) -> "Future[list[Item]]":
         """The items of `files`; the Future never fails: files a worker did not answer for
@@ -88,6 +93,7 @@ class _Worker:
             start_new_session=True,
         )
         self.alive = True
+        self.ready = threading.Event()  # set when it has imported the decoder
         self._waiting: deque[tuple[Future, list[ImageFile]]] = deque()
         self._lock = threading.Lock()  # between submit and the reader ending
         threading.Thread(target=self._read, daemon=True).start()
@@ -124,6 +130,8 @@ class _Worker:
     def _read(self) -> None:
         assert self.process.stdout is not None
         try:
+            if _receive(self.process.stdout) == READY:
+                self.ready.set()
             while (items := _receive(self.process.stdout)) is not None:
                 with self._lock:
                     future, _ = self._waiting.popleft()
@@ -175,7 +183,9 @@ def _receive(stream: IO[bytes]) -> Any:
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    """A worker's life: decode each group of files that arrives, until its input ends."""
+    """A worker's life: say it is ready, then decode each group of files that arrives,
+    until its input ends."""
+    _send(answers, READY)
     while (files := _receive(requests)) is not None:
         _send(answers, [decode_image(file) for file in files])
 

@@ -40,8 +40,7 @@ DEFAULT_BATCH = 256
 LOOKAHEAD = 2  # batches decoded ahead of the model
 GROUP = 16  # image files decoded per thread-pool task
 PROCESS_GROUP = 64  # per worker-process task: sending a group costs ~100 µs
-PROCESSES_START = 256  # small image files seen before worker processes are started
-PROCESSES_AFTER = 1024  # small image files decoded in the thread before processes take over
+PROCESSES_START = 128  # small image files in a run before worker processes are started
 SMALL_IMAGE = 100 * 100  # pixels: up to this, decoding is mostly Python (see decode_threads)
 
 
@@ -97,8 +96,8 @@ def decoded(
 ) -> Iterator[Item]:
     """Items in input order. Image files are decoded up to `lookahead` ahead, in groups (a
     tiny file must not cost more to schedule than to decode): in a pool of threads, or for
-    small images in worker processes once a run has more than PROCESSES_AFTER files (see
-    Decoding); array files are read a block at a time as the model takes them."""
+    small images in worker processes once a run has PROCESSES_START of them (see Decoding);
+    array files are read a block at a time as the model takes them."""
     with Decoding(workers) as decoding:
         pending: deque[Callable[[], Iterable[Item]]] = deque()
         for source in sources:
@@ -118,14 +117,14 @@ class Decoding:
     """Where a run's image files are decoded, chosen from its first one: `add(file)` and
     `flush()` give what is ready to be waited for, in order, as calls that return items.
 
-    Large images: `workers` threads (default: decode_threads). Small ones: one thread until
-    the run has PROCESSES_AFTER files (starting processes costs more than a few files), then
-    `workers` processes (default: one per core up to 4; none with 1 worker or 1 core).
+    Large images: `workers` threads (default: decode_threads). Small ones: one thread; once
+    the run has PROCESSES_START of them, `workers` processes are started (default: one per
+    core up to 4; none with 1 worker or 1 core), and take over as soon as they are ready
+    (~0.2 s); a run of a few files never starts them.
     """
 
     def __init__(self, workers: int | None) -> None:
         self.workers = workers
-        self.group = GROUP
         self._files: list[ImageFile] = []
         self._seen = 0
         self._threads: ThreadPoolExecutor | None = None
@@ -148,14 +147,7 @@ class Decoding:
         self._seen += 1
         if self._seen == PROCESSES_START and self._small and self._processes_wanted() > 1:
             self._processes = ProcessDecoder(self._processes_wanted())
-            self._processes.start()  # they start up while the thread goes on decoding
-        if self._seen == PROCESSES_AFTER and self._processes is not None:
-            ready = self.flush()  # the files so far, in the thread; the rest in processes
-            self.group = PROCESS_GROUP
-            return ready + self._add(file)
-        return self._add(file)
-
-    def _add(self, file: ImageFile) -> list[Callable[[], Iterable[Item]]]:
+            self._processes.start()  # the thread goes on decoding until they are ready
         self._files.append(file)
         return self.flush() if len(self._files) >= self.group else []
 
@@ -164,10 +156,16 @@ class Decoding:
         files, self._files = self._files, []
         if not files:
             return []
-        if self.group == PROCESS_GROUP and self._processes is not None:
+        if self._processes is not None and self._processes.ready():
             return [self._processes.submit(files).result]
         assert self._threads is not None
         return [self._threads.submit(_decode_group, files).result]
+
+    @property
+    def group(self) -> int:
+        """Files per group: more for a worker process, where sending a group costs more."""
+        ready = self._processes is not None and self._processes.ready()
+        return PROCESS_GROUP if ready else GROUP
 
     def _processes_wanted(self) -> int:
         return self.workers or default_decode_threads()

@@ -68,6 +68,7 @@ class Predictor:
         name: str = "model.onnx",
         budget: float | None = None,
         small_batch_threads: int = 1,
+        spinning: bool = True,
     ) -> None:
         """`model`: a path, a shipped model's name ("cnn": runtime/catalog.py), the model
         file's bytes (named `name` in messages), or None for the default shipped model.
@@ -75,7 +76,11 @@ class Predictor:
         `budget`: seconds a model call may take (None: $MNIST_EDGE_MODEL_BUDGET, else 30).
         `small_batch_threads`: threads for the smaller batches; 1 runs them on the calling
         thread, 2 keeps a second one spinning between calls: faster on an idle device,
-        slower when other work holds the other core (docs/performance.md, "One image")."""
+        slower when other work holds the other core (docs/performance.md, "One image").
+        `spinning`: whether the threads of larger batches spin between parallel sections,
+        as onnxruntime's do by default; False where the process has other work for the
+        cores between batches (`predict` on files: the decoders, which lost ~15% of their
+        rate to spinning threads on 2 cores)."""
         if isinstance(model, bytes):
             self.model_path, self.model_bytes = Path(name), model
         else:
@@ -88,7 +93,7 @@ class Predictor:
                 raise ModelError(f"{name}: {error}") from None
         if (threads is not None and threads < 1) or small_batch_threads < 1:
             raise ValueError("threads must be at least 1")
-        self._name, self._threads = name, threads
+        self._name, self._threads, self._spinning = name, threads, spinning
         self.budget = Budget(budget)
         single = open_session(self.model_bytes, name, threads=small_batch_threads)
         inputs = [_spec(arg) for arg in single.get_inputs()]
@@ -105,7 +110,8 @@ class Predictor:
         if len(self.labels) != NUM_CLASSES:
             raise ModelError(f"{name}: metadata lists {len(self.labels)} labels, not 10")
         self._small = BoundSession(single, self.input.name, self.output.name, self.budget)
-        self._pool = single if threads == small_batch_threads else None  # for larger batches
+        same = threads == small_batch_threads and (spinning or threads == 1)
+        self._pool = single if same else None  # for larger batches
         self._pool_lock = threading.Lock()
 
     def predict(self, images: np.ndarray) -> np.ndarray:
@@ -198,16 +204,19 @@ class Predictor:
         if self._pool is None:
             with self._pool_lock:  # concurrent first calls build it once
                 if self._pool is None:
-                    self._pool = open_session(self.model_bytes, self._name, self._threads)
+                    self._pool = open_session(
+                        self.model_bytes, self._name, self._threads, self._spinning
+                    )
         return self._pool
 
 
-def open_session(model_bytes: bytes, name: str, threads: int | None):
+def open_session(model_bytes: bytes, name: str, threads: int | None, spinning: bool = True):
     """An onnxruntime session of the model; `threads` None: one per core (its default).
 
     One thread means no pool at all: the call runs on the caller's thread. A pool keeps
-    onnxruntime's default of spinning between parallel sections (turned off, the int8 model
-    lost ~10% of its throughput at 10,000 images).
+    onnxruntime's default of spinning between parallel sections unless `spinning` is False
+    (turned off, the int8 model lost ~10% of its throughput at 10,000 images, but a spinning
+    thread holds a core that other work of the process could use).
     """
     telemetry_off()  # before the import: onnxruntime reads the switch when it loads
     import onnxruntime
@@ -216,6 +225,8 @@ def open_session(model_bytes: bytes, name: str, threads: int | None):
     options.log_severity_level = ORT_FATAL_ONLY
     if threads is not None:
         options.intra_op_num_threads = threads
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return onnxruntime.InferenceSession(
             model_bytes, options, providers=["CPUExecutionProvider"]

@@ -13,15 +13,15 @@ import pytest
 from PIL import Image
 
 from harness.processes import as_at_a_terminal
+from mnist_edge.runtime import pipeline
 from mnist_edge.runtime.decode import decode_image
 from mnist_edge.runtime.decoders import ProcessDecoder
-from mnist_edge.runtime.pipeline import PROCESSES_AFTER
-from mnist_edge.runtime.sources import ImageFile
+from mnist_edge.runtime.sources import ImageFile, expand
 from tests.hostile import make_hostile
 
 pytestmark = pytest.mark.slow
 CLI = str(Path(sys.executable).with_name("mnist-edge"))
-GOOD = PROCESSES_AFTER + 300  # small files before the hostile ones: processes take over
+GOOD = 3000  # small files before the hostile ones: the workers are ready by then, or soon
 
 
 def small_pngs(folder: Path, x_test: np.ndarray, count: int) -> list[Path]:
@@ -52,6 +52,35 @@ def test_processes_give_the_records_one_thread_gives_hostile_inputs_included(tmp
     assert processes.stdout == thread.stdout
     assert processes.stderr == thread.stderr
     assert processes.stdout.count(b"\n") > GOOD + 200
+
+
+def test_worker_processes_give_the_items_of_the_thread(tmp_path, x_test, monkeypatch):
+    """Every image file of the hostile corpus (its first is small) decoded by two workers,
+    started at the first file and waited for: the same items, in order, as in-process."""
+    make_hostile(tmp_path, x_test)
+    sources = list(expand([tmp_path], recursive=True))
+    sent: list[ImageFile] = []
+    start, submit = ProcessDecoder.start, ProcessDecoder.submit
+
+    def start_and_wait(decoder: ProcessDecoder) -> None:
+        start(decoder)
+        assert all(worker.ready.wait(60) for worker in decoder._workers)
+
+    def counted(decoder: ProcessDecoder, files: list[ImageFile]):
+        sent.extend(files)
+        return submit(decoder, files)
+
+    monkeypatch.setattr(pipeline, "PROCESSES_START", 1)
+    monkeypatch.setattr(ProcessDecoder, "start", start_and_wait)
+    monkeypatch.setattr(ProcessDecoder, "submit", counted)
+    by_workers = list(pipeline.decoded(sources, 512, workers=2))
+    assert sent == [source for source in sources if isinstance(source, ImageFile)]
+    in_thread = list(pipeline.decoded(sources, 512, workers=1))
+    assert len(by_workers) == len(in_thread) > len(sent) > 20
+    for ours, theirs in zip(by_workers, in_thread, strict=True):
+        assert (ours.source, ours.error, ours.label) == (theirs.source, theirs.error, theirs.label)
+        assert (ours.image is None) == (theirs.image is None)
+        assert ours.image is None or np.array_equal(ours.image, theirs.image)
 
 
 def test_a_killed_worker_costs_its_files_an_error_each_and_the_next_group_goes_on(tmp_path, x_test):
@@ -106,10 +135,10 @@ def test_no_worker_outlives_the_run(tmp_path, x_test, stop):
         stderr=subprocess.PIPE,
         preexec_fn=as_at_a_terminal,
     )
-    lines = 0
-    while lines <= PROCESSES_AFTER + 200:  # the workers are answering by then
-        lines += process.stdout.readline().count(b"\n")
-    workers = children(process.pid)
+    workers: set[int] = set()
+    for lines, _ in enumerate(iter(process.stdout.readline, b"")):
+        if lines >= 3000 and len(workers := children(process.pid)) == 2:
+            break  # both started, and the run well under way
     assert len(workers) == 2
     if stop == "closed pipe":
         process.stdout.close()
