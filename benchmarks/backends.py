@@ -5,7 +5,6 @@ the ONNX models take uint8 pixels and scale inside the graph. Each is timed on t
 is built for, so the ONNX figures include the uint8 -> float conversion and the others do not.
 """
 
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from harness.tflite import to_tflite
 from mnist_edge.core.contract import OUTPUT_NAME
 from mnist_edge.export.parity import MAX_ABS_DIFF, ParityError, compare
 from mnist_edge.runtime.predictor import Predictor
@@ -101,24 +101,10 @@ def tflite_backend(model: "keras.Model", threads: int) -> Backend:
 
 
 def tflite_model(model: "keras.Model", calibration: np.ndarray | None = None) -> bytes:
-    """The model converted by TensorFlow Lite's converter (via a SavedModel). With
-    `calibration` (float32 pixels / 255), its full-integer int8 model, calibrated on those
-    images as `export --int8` calibrates the ONNX one: integer kernels throughout, uint8
-    pixels in (scale 1/255: raw MNIST pixels) and float32 probabilities out, like the ONNX
-    int8 model."""
-    import tensorflow as tf
-
-    with tempfile.TemporaryDirectory() as saved_model:
-        # from_keras_model makes the same SavedModel but prints its signature on stdout;
-        # from_concrete_functions on a Keras 3 model loses the weights (the output is NaN).
-        model.export(saved_model, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
-        if calibration is not None:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.representative_dataset = lambda: ([image[None]] for image in calibration)
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_input_type = tf.uint8
-        return converter.convert()
+    """The model converted by TensorFlow Lite's converter. With `calibration` (float32
+    pixels / 255), its full-integer int8 model: integer kernels throughout, uint8 pixels in
+    (scale 1/255: raw MNIST pixels) and float32 probabilities out, like the ONNX int8 model."""
+    return to_tflite(model, calibration, integer_type="uint8", io="in")
 
 
 class TFLiteRunner:

@@ -11,5 +11,6 @@ checkout (`python -m benchmarks.X`, `python -m device.X`, pytest).
 - Processes: `processes` (wall time and peak memory of one run), `service` (`mnist-edge
   serve` started on a free port, its memory read, stopped), `raw_http` (HTTP/1.1 by hand).
 - `browser`: web/dist served locally and Debian's Chromium driven by Playwright.
+- `tflite`: a Keras model through TensorFlow Lite's converter (benchmarks, the TFLM arena).
 - `sections`: the marked sections of README.md and the docs pages that make targets write.
 """

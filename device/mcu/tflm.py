@@ -21,8 +21,9 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from harness.tflite import to_tflite
 
 CALIBRATION_IMAGES = 500
 KERAS_MAX_ABS_DIFF = 1e-4  # the rebuilt Keras model against onnxruntime (float32, reordered sums)
@@ -52,7 +53,7 @@ def convert(folder: Path) -> None:
             raise SystemExit(f"the Keras twin of {path.name} differs by {difference:.1e}")
         calibration = mnist.x_train[:CALIBRATION_IMAGES].astype(np.float32)[..., None]
         for name, int8 in ((arch, False), (f"{arch}.int8", True)):
-            content = to_tflite(model, calibration if int8 else None)
+            content = to_tflite(model, calibration if int8 else None, "int8", io="both")
             (folder / f"{name}.tflite").write_bytes(content)
             manifest[name] = {
                 "onnx_sha256": sha256_file(catalog.shipped_path(name)),
@@ -104,22 +105,6 @@ def same_pads(layer) -> tuple[int, int, int, int]:
         pads.append((total // 2, total - total // 2))
     (top, bottom), (left, right) = pads
     return top, left, bottom, right
-
-
-def to_tflite(model, calibration) -> bytes:
-    """The model through TensorFlow's converter; full-integer int8 when `calibration` is given."""
-    import tensorflow as tf  # noqa: TID251  (a maintainer target, with the train extra)
-
-    with tempfile.TemporaryDirectory() as saved_model:
-        model.export(saved_model, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
-        if calibration is not None:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.representative_dataset = lambda: ([image[None]] for image in calibration)
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_input_type = tf.int8
-            converter.inference_output_type = tf.int8
-        return converter.convert()
 
 
 def measure(folder: Path, output: Path) -> None:
