@@ -141,8 +141,7 @@ class _Worker:
         with self._lock:
             self.alive = False
             waiting, self._waiting = self._waiting, deque()
-        if waiting:
-            self.process.wait()  # its exit status says why
+        self.process.wait()  # reaped here, whoever replaces it; its exit status says why
         for future, files in waiting:
             future.set_result(_not_decoded(files, self.process))
 

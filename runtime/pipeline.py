@@ -78,17 +78,15 @@ def predict_sources(
     return predicted(predictor, items, options.batch_size)
 
 
-def decode_threads(first: Path | None = None) -> int:
-    """Decoding threads for a run, judged from its first image file (None: any size).
+def decode_threads(small: bool) -> int:
+    """Decoding threads for a run, judged from its first image file: `small` or not.
 
     Small images spend their decoding time in Python, holding the GIL, so more threads only
     contend (2 cores, 28x28 PNGs: 1 thread ~5,000 files/s, 2 threads ~2,600): they go to
     worker processes instead (see Decoding). Larger ones spend it in C, which runs in
     parallel (300x300 PNGs: 420 against 680 files/s).
     """
-    if first is not None and pixel_count(first) <= SMALL_IMAGE:
-        return 1
-    return default_decode_threads()
+    return 1 if small else default_decode_threads()
 
 
 def decoded(
@@ -143,7 +141,7 @@ class Decoding:
     def add(self, file: ImageFile) -> list[Callable[[], Iterable[Item]]]:
         if self._threads is None:
             self._small = pixel_count(file.path) <= SMALL_IMAGE
-            self._threads = ThreadPoolExecutor(self.workers or decode_threads(file.path))
+            self._threads = ThreadPoolExecutor(self.workers or decode_threads(self._small))
         self._seen += 1
         if self._seen == PROCESSES_START and self._small and self._processes_wanted() > 1:
             self._processes = ProcessDecoder(self._processes_wanted())
