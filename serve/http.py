@@ -16,8 +16,11 @@ hold memory or a connection for long without completing requests, and one write 
   it receives and resumes reading after every answer, so that a client that never reads
   its answers can queue requests without end.
 - Unsent answers: the next answer waits until the socket has taken the last one (uvicorn
-  waits past 64 KiB: hundreds of answers computed for a client that reads none); a
-  connection closed with answers still unsent is cut after `head_seconds`.
+  waits past 64 KiB: hundreds of answers computed for a client that reads none), and the
+  next request is not started while more than MAX_UNSENT bytes of earlier answers wait in
+  the kernel's send queue (the socket takes megabytes: tens of thousands of small answers,
+  seconds of CPU, for each client that pipelines and reads none); a connection closed with
+  answers still unsent is cut after `head_seconds`.
 - Malformed HTTP: the protocol's JSON error object in a 400, as for every other refusal.
 - uvicorn writes a response's head and body separately: two system calls and two packets,
   which cost as much as the rest of a small request here; writes made in one step of the
@@ -27,19 +30,29 @@ A request's body has its own limits (bodies.py), once the guard is reading it.
 """
 
 import asyncio
+import fcntl
 import json
 import math
+import struct
 import time
 from collections.abc import Callable
 from typing import cast
 
+from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.flow_control import FlowControl
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 MAX_HEAD_BYTES = 64 * 1024  # nginx allows 32 KiB, Node.js 16 KiB; a browser's head is < 8
 MAX_PIPELINED = 32  # requests queued behind the one being answered, on one connection
 PIPELINE_SLICE = 1024  # bytes parsed at a time outside a body: at most ~57 requests more
 MAX_UNPARSED = 1024 * 1024  # bytes held unparsed while answers wait (one read: 256 KB)
+MAX_UNSENT = 16 * 1024  # bytes of answers in the kernel's send queue, not sent yet
+UNSENT_POLL_SECONDS = (0.01, 0.5)  # first and longest wait between looks at that queue
+SIOCOUTQNSD = 0x894B  # Linux: bytes in a TCP socket's send queue not sent yet
 
 
 def bounded_protocol(head_seconds: float, max_connections: int) -> type[HttpToolsProtocol]:
@@ -67,6 +80,8 @@ class BoundedHttp(HttpToolsProtocol):
         self._parsed = 0
         self._body_left = 0  # bytes of the current request's body not yet parsed
         self.waiting_since: float | None = time.monotonic()  # None while a request is served
+        self.unread = False  # True while a request waits for the client to take answers
+        self._socket = transport.get_extra_info("socket")
         self._start_head_timer()
         if len(self.connections) > self.max_connections:
             self._make_room()
@@ -139,6 +154,23 @@ class BoundedHttp(HttpToolsProtocol):
             if not self._holding():
                 self.flow.resume_reading()
 
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        self._start_when_sent(cycle, app, UNSENT_POLL_SECONDS[0])
+
+    def _start_when_sent(
+        self, cycle: RequestResponseCycle, app: ASGI3Application, wait: float
+    ) -> None:
+        """Answer the request once the kernel holds at most MAX_UNSENT bytes of earlier
+        answers, looking again after `wait` seconds (doubled each time) until then."""
+        if self.transport.is_closing():
+            return
+        self.unread = _unsent(self._socket) > MAX_UNSENT
+        if self.unread:
+            longer = min(2 * wait, UNSENT_POLL_SECONDS[1])
+            self.loop.call_later(wait, self._start_when_sent, cycle, app, longer)
+        else:
+            super()._start_asgi_task(cycle, app)
+
     def send_400_response(self, msg: str) -> None:
         self._refuse(400, "malformed HTTP request")
 
@@ -189,9 +221,24 @@ def _waiting_since(connection: object) -> float | None:
     of them; None while it has one complete request being answered."""
     if not isinstance(connection, BoundedHttp):
         return None
-    if connection.transport.is_closing() or connection.flow.write_paused or connection.pipeline:
+    if (
+        connection.transport.is_closing()
+        or connection.flow.write_paused
+        or connection.unread
+        or connection.pipeline
+    ):
         return -math.inf
     return connection.waiting_since
+
+
+def _unsent(sock: object) -> int:
+    """Bytes in a TCP socket's send queue that the kernel has not sent (the client's
+    window is closed: it reads nothing); 0 where the system cannot tell."""
+    try:
+        answer = fcntl.ioctl(sock.fileno(), SIOCOUTQNSD, b"\0" * 4)  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return 0
+    return struct.unpack("i", answer)[0]
 
 
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int:
