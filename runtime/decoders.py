@@ -26,7 +26,10 @@ from collections import deque
 from concurrent.futures import Future
 from typing import IO, Any
 
-from mnist_edge.runtime.decode import decode_image, image_name
+import numpy as np
+
+from mnist_edge.core.contract import IMAGE_SIZE
+from mnist_edge.runtime.decode import decode_file, image_name
 from mnist_edge.runtime.records import Item
 from mnist_edge.runtime.sources import ImageFile
 
@@ -43,6 +46,7 @@ class ProcessDecoder:
     def __init__(self, workers: int) -> None:
         self._workers: list[_Worker | None] = [None] * workers
         self._turn = 0
+        self._all_ready = False  # once true, stays true: a replacement's groups wait for it
 
     def __enter__(self) -> "ProcessDecoder":
         return self
@@ -58,7 +62,11 @@ class ProcessDecoder:
 
     def ready(self) -> bool:
         """Whether every worker has started (a group sent earlier waits for its worker)."""
-        return all(worker is not None and worker.ready.is_set() for worker in self._workers)
+        if not self._all_ready:
+            self._all_ready = all(
+                worker is not None and worker.ready.is_set() for worker in self._workers
+            )
+        return self._all_ready
 
     def submit(self, files: list[ImageFile]) -> "Future[list[Item]]":
         """The items of `files`; the Future never fails: files a worker did not answer for
@@ -80,6 +88,7 @@ class ProcessDecoder:
         for worker in workers:
             worker.wait()
         self._workers = [None] * len(self._workers)
+        self._all_ready = False
 
 
 class _Worker:
@@ -91,6 +100,7 @@ class _Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,
+            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},  # no BLAS threads spinning at start
         )
         self.alive = True
         self.ready = threading.Event()  # set when it has imported the decoder
@@ -105,7 +115,7 @@ class _Worker:
                 self._waiting.append((future, files))
         try:
             assert self.process.stdin is not None
-            _send(self.process.stdin, files)
+            _send(self.process.stdin, [(str(file.path), file.label) for file in files])
         except OSError:  # it died; the reader answers for every file it held
             pass
         with self._lock:
@@ -135,7 +145,7 @@ class _Worker:
             while (items := _receive(self.process.stdout)) is not None:
                 with self._lock:
                     future, _ = self._waiting.popleft()
-                future.set_result(items)
+                future.set_result(_unpacked(items))
         except (OSError, EOFError, pickle.UnpicklingError):
             pass
         with self._lock:
@@ -181,12 +191,31 @@ def _receive(stream: IO[bytes]) -> Any:
     return pickle.loads(data)
 
 
+def _packed(items: list[Item]) -> tuple[list[str], list[str | None], list[int | None], bytes]:
+    """Items as their names, errors and labels, and the pixels of those decoded in one block:
+    a few objects to pickle, not an array per item."""
+    images = [item.image for item in items if item.image is not None]
+    pixels = np.stack(images).tobytes() if images else b""
+    return [i.source for i in items], [i.error for i in items], [i.label for i in items], pixels
+
+
+def _unpacked(message: tuple[list[str], list[str | None], list[int | None], bytes]) -> list[Item]:
+    """The items of `_packed`, each decoded image a view of the one block."""
+    sources, errors, labels, pixels = message
+    images = iter(np.frombuffer(pixels, np.uint8).reshape(-1, IMAGE_SIZE, IMAGE_SIZE))
+    return [
+        Item(source, next(images) if error is None else None, error, label)
+        for source, error, label in zip(sources, errors, labels, strict=True)
+    ]
+
+
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    """A worker's life: say it is ready, then decode each group of files that arrives,
-    until its input ends."""
+    """A worker's life: say it is ready, then decode each group of files that arrives (their
+    paths and labels), until its input ends."""
     _send(answers, READY)
     while (files := _receive(requests)) is not None:
-        _send(answers, [decode_image(file) for file in files])
+        items = [decode_file(path, label) for path, label in files]
+        _send(answers, _packed(items))
 
 
 if __name__ == "__main__":
