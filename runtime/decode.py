@@ -7,15 +7,18 @@ input's error, in one line: one odd file never stops the others.
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 import numpy as np
 
 from mnist_edge.core.errors import InputError
+from mnist_edge.core.files import open_regular
+from mnist_edge.core.limits import MAX_IMAGE_FILE_BYTES
 from mnist_edge.core.text import one_line, printable
 from mnist_edge.runtime.array_inputs import array_items
 from mnist_edge.runtime.images import open_image
-from mnist_edge.runtime.preprocess import to_mnist
+from mnist_edge.runtime.png import plain_grey
+from mnist_edge.runtime.preprocess import mnist_format, to_mnist
 from mnist_edge.runtime.records import Item
 from mnist_edge.runtime.sources import ArrayFile, ImageFile, Source
 
@@ -27,8 +30,30 @@ def read_image(source: Path | BinaryIO | bytes) -> tuple["Image", np.ndarray]:
     """The decoded picture and the uint8 (28, 28) digit the model receives, or InputError
     (whatever the decoder or preprocessing raised, in one line)."""
     picture = open_image(source)
+    return picture, _preprocessed(to_mnist, picture)
+
+
+def read_digit(path: Path | str) -> np.ndarray:
+    """The uint8 (28, 28) digit of an image file, or InputError: `read_image`'s, through
+    runtime/png.py when the file is a small plain greyscale PNG."""
+    with open_regular(path, max_bytes=MAX_IMAGE_FILE_BYTES) as stream:
+        try:
+            pixels = plain_grey(stream)
+        except OSError:  # a read error: the full path reports it as for any image
+            pixels = None
+        if pixels is None:
+            stream.seek(0)
+            return read_image(stream)[1]
+    return _preprocessed(mnist_format, pixels)
+
+
+Picture = TypeVar("Picture")
+
+
+def _preprocessed(preprocess: Callable[[Picture], np.ndarray], picture: Picture) -> np.ndarray:
+    """`preprocess(picture)`, whatever it raises turned into an InputError in one line."""
     try:
-        return picture, to_mnist(picture)
+        return preprocess(picture)
     except InputError:
         raise
     except MemoryError:
@@ -41,13 +66,22 @@ def read_image(source: Path | BinaryIO | bytes) -> tuple["Image", np.ndarray]:
 def decode_image(source: ImageFile, name: str | None = None) -> Item:
     """An image file as an item named `name` (default: its path); any failure becomes the
     item's error."""
-    shown = image_name(source, name)
-    return guarded(shown, source.label, lambda: read_image(source.path)[1])
+    return decode_file(source.path, source.label, name)
+
+
+def decode_file(path: Path | str, label: int | None = None, name: str | None = None) -> Item:
+    """`decode_image` of a file named by a path or a string (a worker process is sent
+    strings: making a Path of each costs more than the rest of its bookkeeping)."""
+    return guarded(_shown(path, name), label, lambda: read_digit(path))
 
 
 def image_name(source: ImageFile, name: str | None = None) -> str:
     """The printable name of an image file's item: `name`, by default its path."""
-    return printable(str(source.path) if name is None else name)
+    return _shown(source.path, name)
+
+
+def _shown(path: Path | str, name: str | None) -> str:
+    return printable(str(path) if name is None else name)
 
 
 def decode_bytes(name: str, data: bytes, label: int | None = None) -> Item:

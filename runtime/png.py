@@ -1,0 +1,69 @@
+"""The commonest input, a small 8-bit greyscale PNG (MNIST saved as files), read in a third
+of the time Pillow's Python chunk parser takes.
+
+Only the plainest files qualify: a few KiB, the IHDR, IDAT and IEND chunks alone in that
+order, each with its right CRC, 8-bit grey, not interlaced, at most SMALL_SIDE pixels a side.
+Their image data goes to Pillow's own PNG decoder (the C one `Image.open` uses), so the
+pixels are the same. Anything else (transparency, an orientation, a text chunk, a colour
+type, a damaged chunk) returns None and takes the full path of runtime/images.py, which
+gives every error its message: this path never refuses a file.
+"""
+
+import struct
+import zlib
+from typing import BinaryIO
+
+import numpy as np
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CHUNK = struct.Struct(">I4s")  # a chunk's data length and type; its data; a CRC-32 of both
+HEADER = struct.Struct(">IIBBBBB")  # width, height, bit depth, colour type, compression,
+# filter method, interlace
+PLAIN_GREY = (8, 0, 0, 0, 0)  # 8 bits, grey, deflate, adaptive filters, not interlaced
+MAX_BYTES = 16 * 2**10  # a 28x28 digit takes 200-400 bytes; 100x100 of noise about 10 KiB
+SMALL_SIDE = 100  # larger images are decoded by Pillow as they always were
+
+
+def plain_grey(stream: BinaryIO) -> np.ndarray | None:
+    """The pixels, uint8 (height, width), of a small plain greyscale PNG read from `stream`
+    (at its start), or None when the file is anything else."""
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES or not data.startswith(SIGNATURE):
+        return None
+    view = memoryview(data)
+    size, parts, position = None, [], len(SIGNATURE)
+    while position + CHUNK.size <= len(data):
+        length, kind = CHUNK.unpack_from(data, position)
+        end = position + CHUNK.size + length
+        if end + 4 > len(data) or zlib.crc32(view[position + 4 : end]) != _crc(data, end):
+            return None
+        if kind == b"IHDR" and size is None and length == HEADER.size:
+            width, height, *form = HEADER.unpack_from(data, position + CHUNK.size)
+            small = 1 <= width <= SMALL_SIDE and 1 <= height <= SMALL_SIDE
+            if tuple(form) != PLAIN_GREY or not small:
+                return None
+            size = (width, height)
+        elif kind == b"IDAT" and size is not None:
+            parts.append(data[position + CHUNK.size : end])
+        elif kind == b"IEND" and parts and length == 0 and end + 4 == len(data):
+            return _decoded(size, b"".join(parts))
+        else:
+            return None
+        position = end + 4
+    return None
+
+
+def _crc(data: bytes, end: int) -> int:
+    return int.from_bytes(data[end : end + 4], "big")
+
+
+def _decoded(size: tuple[int, int] | None, compressed: bytes) -> np.ndarray | None:
+    """Pillow's PNG decoder (inflate, then undo each row's filter) on the image data."""
+    from PIL import Image
+
+    assert size is not None
+    try:
+        image = Image.frombytes("L", size, compressed, "zip", "L")
+    except (ValueError, OSError):  # short or damaged data: the full path says why
+        return None
+    return np.frombuffer(image.tobytes(), np.uint8).reshape(size[1], size[0])
