@@ -28,6 +28,7 @@ MIN_CONTRAST = 32  # ink must stand this far (of 255) from the background, else 
 INK_FLOOR = 0.2  # after background removal, less than this fraction of the peak is noise
 BORDER_FRACTION = 0.03  # width of the border band that tells the background colour
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+INDICES = np.arange(IMAGE_SIZE, dtype=np.float64)  # of a 28x28 image's rows and columns
 BLANK = "no digit found (the image is blank or has almost no contrast)"
 
 
@@ -138,7 +139,7 @@ def ink_on_black(grey: np.ndarray) -> np.ndarray:
     farther from it. (The mean brightness would fail on thick strokes.)
     """
     border = grey[border_mask(grey.shape)]
-    background = median(border) if border.any() else 0.0  # MNIST-like: an all-zero border
+    background = median(border) if np.count_nonzero(border) else 0.0  # MNIST: all zero
     if background - float(grey.min()) > float(grey.max()) - background:
         grey, background = 255 - grey, 255 - background  # dark ink on light paper
     if background == 0:
@@ -166,14 +167,17 @@ def border_mask(shape: tuple[int, int]) -> np.ndarray:
 
 def is_mnist_digit(ink: np.ndarray) -> bool:
     """Whether a 28x28 ink image is already as MNIST made it: 19-20 px long, centred by mass."""
+    if ink.shape != (IMAGE_SIZE, IMAGE_SIZE):
+        return False
     row_sums, col_sums = ink.sum(axis=1, dtype=np.float64), ink.sum(axis=0, dtype=np.float64)
-    rows, cols = np.flatnonzero(row_sums), np.flatnonzero(col_sums)  # ink is never negative
+    (rows,), (cols,) = row_sums.nonzero(), col_sums.nonzero()  # ink is never negative
     if rows.size == 0:
         return False
     longest = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
     if longest not in (DIGIT_BOX - 1, DIGIT_BOX):
         return False
-    row, col = _weighted_centre(row_sums), _weighted_centre(col_sums)
+    row = float(row_sums @ INDICES) / float(row_sums.sum())
+    col = float(col_sums @ INDICES) / float(col_sums.sum())
     if max(abs(row - CENTRE), abs(col - CENTRE)) > CENTRE_TOLERANCE:
         return False
     return ink.dtype == np.uint8 or np.array_equal(ink, np.rint(ink))  # whole pixel values
