@@ -33,10 +33,6 @@ WEBP_COPIES = 4  # of the frame while a WebP is decoded: libwebp's canvas, its c
 ORIENTATION_KEYS = ("exif", "xmp", "XML:com.adobe.xmp")  # where Pillow finds an orientation
 
 
-def is_image_name(path: Path) -> bool:
-    return path.suffix.lower() in EXTENSIONS
-
-
 def open_image(source: Path | BinaryIO | bytes) -> "Image":
     """The decoded image (frame 0, EXIF orientation applied), or InputError saying why not.
 

@@ -73,4 +73,9 @@ def record(prediction: Prediction, top_k: int = 0) -> dict[str, Any]:
 
 def dumps(payload: object, indent: int | None = None) -> str:
     """Strict JSON: NaN and infinity are refused, never written as invalid JSON."""
+    if indent is None:
+        return _STRICT.encode(payload)  # one encoder for every record, not one a call
     return json.dumps(payload, indent=indent, allow_nan=False)
+
+
+_STRICT = json.JSONEncoder(allow_nan=False)

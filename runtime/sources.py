@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_edge.core.arrayfiles import looks_like_idx
+from mnist_edge.core.arrayfiles import is_idx_name
 from mnist_edge.core.errors import InputError
 from mnist_edge.core.files import is_folder, open_problem
 from mnist_edge.core.text import printable
-from mnist_edge.runtime.images import is_image_name
+from mnist_edge.runtime.images import EXTENSIONS
 from mnist_edge.runtime.labels import LABELS_FILE, parse_label, read_labels
 
 ARRAY_SUFFIXES = (".npy", ".npz")
@@ -76,13 +76,23 @@ def labelled(data: Path, labels: Path | None = None) -> Iterator[Source]:
 def classify(path: Path, labels: "LabelsBeside | None" = None) -> ImageFile | ArrayFile | Failed:
     """An array file by its name (.npy, .npz, IDX); anything else is tried as an image."""
     labels = labels or LabelsBeside(False)
-    if path.suffix.lower() in ARRAY_SUFFIXES or looks_like_idx(path):
+    if _is_array_name(path.name):
         return ArrayFile(path, labelled=labels.wanted)
     return labels.image(path)
 
 
 def is_input_name(path: Path) -> bool:
-    return is_image_name(path) or path.suffix.lower() in ARRAY_SUFFIXES or looks_like_idx(path)
+    return _is_array_name(path.name) or _suffix(path.name) in EXTENSIONS
+
+
+def _is_array_name(name: str) -> bool:
+    return _suffix(name) in ARRAY_SUFFIXES or is_idx_name(name)
+
+
+def _suffix(name: str) -> str:
+    """A file name's suffix in lower case, as pathlib finds it ("" for ".png" or "a.")."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 class LabelsBeside:
@@ -144,15 +154,17 @@ def _listing(folder: Path, recursive: bool, labels: LabelsBeside) -> Iterator[So
     problem = labels.problem(folder)
     if problem is not None:
         yield problem
-    for entry in entries:
-        path = Path(entry.path)
-        if entry.name.startswith("."):
+    for entry in entries:  # by name first: a Path is made only for what is kept
+        name = entry.name
+        if name.startswith("."):
             continue
         if entry.is_dir(follow_symlinks=False):  # like find: links to folders are not followed
             if recursive:
-                yield path
-        elif is_input_name(path):
-            yield classify(path, labels)
+                yield Path(entry.path)
+        elif _is_array_name(name):
+            yield ArrayFile(Path(entry.path), labelled=labels.wanted)
+        elif _suffix(name) in EXTENSIONS:
+            yield labels.image(Path(entry.path))
 
 
 def _entries(folder: Path) -> Iterator[os.DirEntry]:
