@@ -29,6 +29,7 @@ class ReadBudget:
 
     def __init__(self, stream: BinaryIO, reads: int = MAX_HEADER_READS) -> None:
         self._stream, self._left = stream, reads
+        self.seek, self.tell = stream.seek, stream.tell  # called as often as read()
 
     def read(self, size: int = -1) -> bytes:
         self._left -= 1
