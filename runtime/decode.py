@@ -5,6 +5,7 @@ yields one item per image (runtime/array_inputs.py). Whatever goes wrong becomes
 input's error, in one line: one odd file never stops the others.
 """
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
@@ -12,11 +13,12 @@ from typing import TYPE_CHECKING, BinaryIO, TypeVar
 import numpy as np
 
 from mnist_edge.core.errors import InputError
-from mnist_edge.core.files import open_regular
+from mnist_edge.core.files import regular_descriptor
 from mnist_edge.core.limits import MAX_IMAGE_FILE_BYTES
 from mnist_edge.core.text import one_line, printable
 from mnist_edge.runtime.array_inputs import array_items
 from mnist_edge.runtime.images import open_image
+from mnist_edge.runtime.png import MAX_BYTES as PNG_BYTES
 from mnist_edge.runtime.png import plain_grey
 from mnist_edge.runtime.preprocess import mnist_format, to_mnist
 from mnist_edge.runtime.records import Item
@@ -33,17 +35,34 @@ def read_image(source: Path | BinaryIO | bytes) -> tuple["Image", np.ndarray]:
     return picture, _preprocessed(to_mnist, picture)
 
 
-def read_digit(path: Path | str) -> np.ndarray:
-    """The uint8 (28, 28) digit of an image file, or InputError: `read_image`'s, through
-    runtime/png.py when the file is a small plain greyscale PNG."""
-    with open_regular(path, max_bytes=MAX_IMAGE_FILE_BYTES) as stream:
+def read_digit(source: Path | str | bytes) -> np.ndarray:
+    """The uint8 (28, 28) digit of an image file (or its bytes), or InputError: `read_image`'s,
+    through runtime/png.py when the file is a small plain greyscale PNG."""
+    if isinstance(source, Path | str):
+        return _file_digit(source)
+    pixels = plain_grey(source) if isinstance(source, bytes) else None
+    if pixels is None:
+        return read_image(source)[1]
+    return _preprocessed(mnist_format, pixels)
+
+
+def _file_digit(path: Path | str) -> np.ndarray:
+    """`read_digit` of a file: its first bytes read without a file object (which costs more
+    than reading a small PNG), one opened over the same descriptor if they are not enough."""
+    descriptor = regular_descriptor(path, max_bytes=MAX_IMAGE_FILE_BYTES)
+    try:
         try:
-            pixels = plain_grey(stream)
+            pixels = plain_grey(os.read(descriptor, PNG_BYTES + 1))
         except OSError:  # a read error: the full path reports it as for any image
             pixels = None
         if pixels is None:
-            stream.seek(0)
-            return read_image(stream)[1]
+            os.lseek(descriptor, 0, os.SEEK_SET)
+            stream, descriptor = os.fdopen(descriptor, "rb"), -1  # the stream closes it
+            with stream:
+                return read_image(stream)[1]
+    finally:
+        if descriptor >= 0:
+            os.close(descriptor)
     return _preprocessed(mnist_format, pixels)
 
 
@@ -86,7 +105,7 @@ def _shown(path: Path | str, name: str | None) -> str:
 
 def decode_bytes(name: str, data: bytes, label: int | None = None) -> Item:
     """An image file's bytes (an upload, a blob) as an item, exactly as from a file."""
-    return guarded(printable(name), label, lambda: read_image(data)[1])
+    return guarded(printable(name), label, lambda: read_digit(data))
 
 
 def guarded(name: str, label: int | None, read: Callable[[], np.ndarray]) -> Item:

@@ -11,7 +11,6 @@ gives every error its message: this path never refuses a file.
 
 import struct
 import zlib
-from typing import BinaryIO
 
 import numpy as np
 
@@ -24,10 +23,9 @@ MAX_BYTES = 16 * 2**10  # a 28x28 digit takes 200-400 bytes; 100x100 of noise ab
 SMALL_SIDE = 100  # larger images are decoded by Pillow as they always were
 
 
-def plain_grey(stream: BinaryIO) -> np.ndarray | None:
-    """The pixels, uint8 (height, width), of a small plain greyscale PNG read from `stream`
-    (at its start), or None when the file is anything else."""
-    data = stream.read(MAX_BYTES + 1)
+def plain_grey(data: bytes) -> np.ndarray | None:
+    """The pixels, uint8 (height, width), of a small plain greyscale PNG given its bytes (or
+    its first MAX_BYTES + 1), or None when the file is anything else."""
     if len(data) > MAX_BYTES or not data.startswith(SIGNATURE):
         return None
     view = memoryview(data)

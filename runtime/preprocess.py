@@ -140,6 +140,8 @@ def ink_on_black(grey: np.ndarray) -> np.ndarray:
     """
     border = grey[border_mask(grey.shape)]
     background = median(border) if np.count_nonzero(border) else 0.0  # MNIST: all zero
+    if background == 0 and grey.dtype == np.uint8:
+        return grey  # nothing lies below the background to be ink: already light on black
     if background - float(grey.min()) > float(grey.max()) - background:
         grey, background = 255 - grey, 255 - background  # dark ink on light paper
     if background == 0:

@@ -64,7 +64,7 @@ def test_every_row_filter_gives_the_pixels_pillow_reads():
     generator = np.random.default_rng(7)
     pixels = generator.integers(0, 256, (30, 29), dtype=np.uint8)
     data = png(pixels, [row % 5 for row in range(30)], idat_parts=3)
-    read = plain_grey(io.BytesIO(data))
+    read = plain_grey(data)
     assert read is not None
     np.testing.assert_array_equal(read, pixels)
     np.testing.assert_array_equal(read, pillow_pixels(data))
@@ -74,7 +74,7 @@ def test_every_row_filter_gives_the_pixels_pillow_reads():
 def test_pngs_written_by_pillow_read_the_same(x_test, size):
     digit = np.asarray(Image.fromarray(x_test[3]).resize(size))
     data = png_bytes(digit)
-    read = plain_grey(io.BytesIO(data))
+    read = plain_grey(data)
     assert read is not None
     np.testing.assert_array_equal(read, pillow_pixels(data))
 
@@ -122,14 +122,14 @@ def with_png_chunks_of(data: bytes, chunks: bytes) -> bytes:
 def test_any_other_file_takes_the_full_path(x_test, kind):
     """None: runtime/images.py decides (and words any error) as for every other image."""
     data = OTHERS[kind](digit_png(x_test))
-    assert plain_grey(io.BytesIO(data)) is None
+    assert plain_grey(data) is None
 
 
 def test_damaged_image_data_takes_the_full_path_and_its_message(tmp_path, x_test):
     """Valid chunks around image data that does not inflate: the full path's own error."""
     good = digit_png(x_test)
     broken = good[:33] + png_chunk(b"IDAT", b"\x78\x9c" + bytes(40)) + good[-12:]
-    assert plain_grey(io.BytesIO(broken)) is None
+    assert plain_grey(broken) is None
     path = tmp_path / "broken.png"
     path.write_bytes(broken)
     item = decode_image(ImageFile(path))
