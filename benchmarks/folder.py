@@ -36,6 +36,9 @@ CLI = str(Path(sys.executable).with_name("mnist-edge"))
 FILES = (10_000, 30_000)
 REPEATS = 3
 FLOOR = 'bare Pillow, one thread (`Image.open` + `convert("L")` + `np.asarray`)'
+# A developer's shell may set these; a user's run has neither: with them, every record is a
+# write of its own and the project's modules are compiled again at each start.
+NOT_PASSED_ON = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")
 DECODER = "mnist-edge's decoder alone, one thread (`decode_image`: limits, checks, preprocessing)"
 
 
@@ -101,8 +104,9 @@ def render(
         f"Made by `make bench` (benchmarks/folder.py) on {about['cpu']}, "
         f"{about['cores']} cores, load {load[0]:.1f} before and {load[1]:.1f} after. Folders "
         "of MNIST test digits saved as 28x28 PNG files; each `predict` a whole process "
-        "(`-f jsonl`, records to /dev/null), start to exit, pinned to its cores; the median "
-        f"of {len(next(iter(tables))[1][FLOOR])} runs, each way taking its turn.",
+        "(`-f jsonl`, records to /dev/null, without `PYTHONUNBUFFERED` or "
+        "`PYTHONDONTWRITEBYTECODE` in its environment), start to exit, pinned to its cores; "
+        f"the median of {len(next(iter(tables))[1][FLOOR])} runs, each way taking its turn.",
         "",
     ]
     for count, rates in tables:
@@ -139,11 +143,13 @@ def _predict(model: str, inputs: list[Path], cores: int | None) -> float:
     allowed = sorted(os.sched_getaffinity(0))
     pinned = set(allowed[:cores]) if cores else set(allowed)
     command = [CLI, "predict", "-q", "-f", "jsonl", "--model", model, *map(str, inputs)]
+    environment = {name: value for name, value in os.environ.items() if name not in NOT_PASSED_ON}
     started = time.perf_counter()
     subprocess.run(
         command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=environment,
         check=True,
         preexec_fn=lambda: os.sched_setaffinity(0, pinned),
     )
