@@ -22,12 +22,12 @@ KINDS = {
 def open_regular(path: Path | str, max_bytes: int | None = None) -> BinaryIO:
     """The file opened for reading, or InputError when it is missing, not a regular file or
     (with `max_bytes`) larger than that (see `regular_descriptor`)."""
-    return os.fdopen(regular_descriptor(path, max_bytes), "rb")
+    return os.fdopen(regular_descriptor(path, max_bytes)[0], "rb")
 
 
-def regular_descriptor(path: Path | str, max_bytes: int | None = None) -> int:
-    """`open_regular`'s file descriptor, for the caller to close: half the cost of a file
-    object, for a small file read in one call.
+def regular_descriptor(path: Path | str, max_bytes: int | None = None) -> tuple[int, int]:
+    """`open_regular`'s file descriptor, for the caller to close, and the file's size: half
+    the cost of a file object, for a small file read in one call.
 
     Opened without blocking, then checked: opening a FIFO or a device named `x.png` would
     otherwise wait forever for a writer (and Ctrl-C could not stop the decoding thread).
@@ -46,7 +46,7 @@ def regular_descriptor(path: Path | str, max_bytes: int | None = None) -> int:
     except InputError:
         os.close(descriptor)
         raise
-    return descriptor
+    return descriptor, status.st_size
 
 
 def check_file_size(size: int, max_bytes: int) -> None:

@@ -47,12 +47,12 @@ def read_digit(source: Path | str | bytes) -> np.ndarray:
 
 
 def _file_digit(path: Path | str) -> np.ndarray:
-    """`read_digit` of a file: its first bytes read without a file object (which costs more
-    than reading a small PNG), one opened over the same descriptor if they are not enough."""
-    descriptor = regular_descriptor(path, max_bytes=MAX_IMAGE_FILE_BYTES)
+    """`read_digit` of a file: a small one read whole without a file object (which costs more
+    than reading a small PNG), any other through one opened over the same descriptor."""
+    descriptor, size = regular_descriptor(path, max_bytes=MAX_IMAGE_FILE_BYTES)
     try:
         try:
-            pixels = plain_grey(os.read(descriptor, PNG_BYTES + 1))
+            pixels = plain_grey(os.read(descriptor, size)) if size <= PNG_BYTES else None
         except OSError:  # a read error: the full path reports it as for any image
             pixels = None
         if pixels is None:
