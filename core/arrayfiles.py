@@ -161,13 +161,8 @@ def write_idx(path: Path, array: np.ndarray) -> None:
         stream.write(header + np.ascontiguousarray(array).tobytes())
 
 
-def looks_like_idx(path: Path) -> bool:
-    """Whether a file name follows the IDX conventions (`*-idx3-ubyte`, `*.idx3`, with `.gz`)."""
-    return is_idx_name(path.name)
-
-
 def is_idx_name(name: str) -> bool:
-    """`looks_like_idx` of a file's name alone (a folder's listing gives names)."""
+    """Whether a file name follows the IDX conventions (`*-idx3-ubyte`, `*.idx3`, with `.gz`)."""
     name = name.lower().removesuffix(".gz")
     return "-idx" in name or name.endswith((".idx", ".idx1", ".idx3"))
 

@@ -28,7 +28,6 @@ MIN_CONTRAST = 32  # ink must stand this far (of 255) from the background, else 
 INK_FLOOR = 0.2  # after background removal, less than this fraction of the peak is noise
 BORDER_FRACTION = 0.03  # width of the border band that tells the background colour
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
-INDICES = np.arange(IMAGE_SIZE, dtype=np.float64)  # of a 28x28 image's rows and columns
 BLANK = "no digit found (the image is blank or has almost no contrast)"
 
 
@@ -169,8 +168,6 @@ def border_mask(shape: tuple[int, int]) -> np.ndarray:
 
 def is_mnist_digit(ink: np.ndarray) -> bool:
     """Whether a 28x28 ink image is already as MNIST made it: 19-20 px long, centred by mass."""
-    if ink.shape != (IMAGE_SIZE, IMAGE_SIZE):
-        return False
     row_sums, col_sums = ink.sum(axis=1, dtype=np.float64), ink.sum(axis=0, dtype=np.float64)
     (rows,), (cols,) = row_sums.nonzero(), col_sums.nonzero()  # ink is never negative
     if rows.size == 0:
@@ -178,8 +175,7 @@ def is_mnist_digit(ink: np.ndarray) -> bool:
     longest = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
     if longest not in (DIGIT_BOX - 1, DIGIT_BOX):
         return False
-    row = float(row_sums @ INDICES) / float(row_sums.sum())
-    col = float(col_sums @ INDICES) / float(col_sums.sum())
+    row, col = _weighted_centre(row_sums), _weighted_centre(col_sums)
     if max(abs(row - CENTRE), abs(col - CENTRE)) > CENTRE_TOLERANCE:
         return False
     return ink.dtype == np.uint8 or np.array_equal(ink, np.rint(ink))  # whole pixel values
@@ -212,7 +208,13 @@ def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
 
 def _weighted_centre(sums: np.ndarray) -> float:
     """The mean index of a profile (row or column sums), weighted by ink."""
-    return float(sums @ np.arange(len(sums))) / float(sums.sum())
+    return float(sums @ _indices(len(sums))) / float(sums.sum())
+
+
+@functools.lru_cache(maxsize=16)
+def _indices(length: int) -> np.ndarray:
+    """0, 1, ... length - 1 as float64, made once per length (a profile's positions)."""
+    return np.arange(length, dtype=np.float64)
 
 
 def centre_of_mass_placed(digit: np.ndarray) -> np.ndarray:
