@@ -17,6 +17,8 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +35,8 @@ TEMP_ROOT_CHARS = 40  # Ray's socket paths, about 65 characters below its temp f
 # fit in 107 bytes: under a longer TMPDIR, /tmp is used
 NATIVE_LOG = "native-stderr.log"
 TOKEN_SOURCES = ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")  # where Ray looks before ~/.ray
+RAY_DATA_BATCH_THREAD = "iter_threaded"  # ray/data/_internal/block_batching/util.py (2.60)
+THREADS_SECONDS = 10.0  # for those of a run stopped early to see it and end
 QUIET_INIT = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
 
 
@@ -58,21 +62,35 @@ def ray_session(address: str | None = None, cpus: int | None = None) -> Iterator
     where = {"address": address} if address else {"num_cpus": cpus, "_temp_dir": str(temp)}
     if not address:
         _token_of_this_process()
-    before, started = processes.children(os.getpid()), []
+    before, started, threads = processes.children(os.getpid()), [], None
     try:
         with native_stderr_to(temp / NATIVE_LOG):
             try:
                 ray.init(**where, **QUIET_INIT)
                 started = [p for p in processes.children(os.getpid()) if p not in before]
+                threads = set(threading.enumerate())
                 with stopped_by_sigterm():  # after Ray's core has set a handler of its own
                     quiet_data()
                     yield
             finally:
+                if threads is not None:
+                    _wait_for_threads_since(threads)
                 started = processes.descendants(started)
                 ray.shutdown()
                 processes.end(started)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def _wait_for_threads_since(before: set[threading.Thread]) -> None:
+    """Ray Data's batch threads started during the session ended, for up to THREADS_SECONDS:
+    one still fetching a block after `ray.shutdown()` makes Ray's core end the process at
+    once, with exit code 1 and its temporary folder left (a run stopped by SIGTERM or a
+    closed pipe while batches were in flight). Each ends after the block in its hands."""
+    deadline = time.monotonic() + THREADS_SECONDS
+    for thread in set(threading.enumerate()) - before:
+        if thread.name == RAY_DATA_BATCH_THREAD:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _token_of_this_process() -> None:

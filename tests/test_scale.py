@@ -227,21 +227,43 @@ def test_the_installed_command_starts_and_stops_its_own_ray(short_tmp):
     assert processes_left(short_tmp) == []
 
 
-def test_sigterm_ends_a_run_and_its_ray(folder, short_tmp):
-    """SIGTERM in the middle of a run: exit 143, nothing on stderr, nothing of Ray left."""
-    environment = {**os.environ, "TMPDIR": str(short_tmp)}
-    command = [CLI, "predict", "--engine", "ray", *[str(folder)] * 20]  # a table: failures
-    # in its rows, so that stderr has nothing to say until the summary
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=environment
-    )
+@pytest.mark.parametrize("pause", [0.0, 1.0], ids=["at-once", "output-waiting"])
+def test_sigterm_ends_a_run_and_its_ray(folder, short_tmp, pause):
+    """SIGTERM in the middle of a run: exit 143, nothing on stderr, nothing of Ray left. After
+    `pause` seconds unread, the output fills its pipe and batches wait in Ray Data's threads
+    (one that fetched a block after Ray was shut down made Ray end the process with 1)."""
+    process = ray_run_on(folder, short_tmp)
     process.stdout.readline()  # the table's header
     process.stdout.readline()  # a record: Ray runs
+    time.sleep(pause)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 143 and stderr == b""
     assert [path for path in short_tmp.iterdir() if "ray" in path.name] == []
     assert processes_left(short_tmp) == []
+
+
+def test_a_reader_that_leaves_ends_a_run_and_its_ray(folder, short_tmp):
+    """The reader of the records goes away while batches are in flight: exit 141, nothing on
+    stderr, nothing of Ray left."""
+    process = ray_run_on(folder, short_tmp)
+    process.stdout.readline()
+    time.sleep(1.0)  # the pipe fills
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 141 and stderr == b""
+    assert [path for path in short_tmp.iterdir() if "ray" in path.name] == []
+    assert processes_left(short_tmp) == []
+
+
+def ray_run_on(folder: Path, short_tmp: Path) -> subprocess.Popen:
+    """`predict --engine ray` of `folder` 20 times over, as a table: failures in its rows, so
+    that stderr has nothing to say until the summary."""
+    command = [CLI, "predict", "--engine", "ray", *[str(folder)] * 20]
+    environment = {**os.environ, "TMPDIR": str(short_tmp)}
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=environment
+    )
 
 
 def without_ray_variables(**variables: str) -> dict[str, str]:
