@@ -56,12 +56,27 @@ def _crc(data: bytes, end: int) -> int:
 
 
 def _decoded(size: tuple[int, int] | None, compressed: bytes) -> np.ndarray | None:
-    """Pillow's PNG decoder (inflate, then undo each row's filter) on the image data."""
+    """Pillow's PNG decoder (inflate, then undo each row's filter) on the image data, called
+    as `Image.frombytes(..., "zip")` calls it, and the pixels read out by its raw encoder as
+    `tobytes()` does, without the Image objects and lookups around them (12.6 -> 5.4 us for
+    a 28x28 digit): the same C code, so the same pixels (tests/test_png.py)."""
     from PIL import Image
 
     assert size is not None
+    box = (0, 0, *size)
     try:
-        image = Image.frombytes("L", size, compressed, "zip", "L")
-    except (ValueError, OSError):  # short or damaged data: the full path says why
+        pixels = Image.core.new("L", size)
+        decoder = Image.core.zip_decoder("L", "L")
+        decoder.setimage(pixels, box)
+        left, error = decoder.decode(compressed)
+        if left >= 0 or error != 0:  # short or damaged data: the full path says why
+            return None
+        encoder = Image.core.raw_encoder("L", "L")
+        encoder.setimage(pixels, box)
+        written, done, data = encoder.encode(size[0] * size[1])
+        encoder.cleanup()
+    except (ValueError, OSError):
         return None
-    return np.frombuffer(image.tobytes(), np.uint8).reshape(size[1], size[0])
+    if done != 1 or len(data) != size[0] * size[1]:
+        return None
+    return np.frombuffer(data, np.uint8).reshape(size[1], size[0])
