@@ -87,7 +87,7 @@ def shown(prediction: Prediction, source: Source) -> Shown:
     from PIL import Image
 
     if isinstance(source, ImageFile):
-        original = open_image(source.path)
+        original = open_image(Path(source.path))
     else:
         original = Image.fromarray(prediction.image)
     return Shown(prediction.source, original, prediction.image, prediction.label)

@@ -115,7 +115,7 @@ class _Worker:
                 self._waiting.append((future, files))
         try:
             assert self.process.stdin is not None
-            _send(self.process.stdin, [(str(file.path), file.label) for file in files])
+            _send(self.process.stdin, [(os.fspath(file.path), file.label) for file in files])
         except OSError:  # it died; the reader answers for every file it held
             pass
         with self._lock:

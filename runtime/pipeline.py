@@ -140,7 +140,7 @@ class Decoding:
 
     def add(self, file: ImageFile) -> list[Callable[[], Iterable[Item]]]:
         if self._threads is None:
-            self._small = pixel_count(file.path) <= SMALL_IMAGE
+            self._small = pixel_count(Path(file.path)) <= SMALL_IMAGE
             self._threads = ThreadPoolExecutor(self.workers or decode_threads(self._small))
         self._seen += 1
         if self._seen == PROCESSES_START and self._small and self._processes_wanted() > 1:

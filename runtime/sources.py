@@ -25,7 +25,8 @@ SORTED_LIMIT = 10_000  # folders of up to this many entries are read in name ord
 
 @dataclass(frozen=True)
 class ImageFile:
-    path: Path
+    path: Path | str  # a folder's listing gives the string its scan found: making a Path of
+    # each file costs ~2 us, more than the rest of its listing (Path(path) where one is needed)
     label: int | None = None
 
 
@@ -102,12 +103,13 @@ class LabelsBeside:
         self.wanted = wanted
         self._folders: dict[Path, dict[str, str] | str] = {}
 
-    def image(self, path: Path) -> ImageFile | Failed:
+    def image(self, path: Path | str) -> ImageFile | Failed:
         """The image file with its label, or Failed when labels.csv gives a bad one."""
         if not self.wanted:
             return ImageFile(path)
-        labels = self.folder(path.parent)
-        value = labels.get(path.name) if isinstance(labels, dict) else None
+        folder, name = os.path.split(path)
+        labels = self.folder(Path(folder))
+        value = labels.get(name) if isinstance(labels, dict) else None
         if value is None:
             return ImageFile(path)
         try:
@@ -164,7 +166,7 @@ def _listing(folder: Path, recursive: bool, labels: LabelsBeside) -> Iterator[So
         elif _is_array_name(name):
             yield ArrayFile(Path(entry.path), labelled=labels.wanted)
         elif _suffix(name) in EXTENSIONS:
-            yield labels.image(Path(entry.path))
+            yield labels.image(entry.path)
 
 
 def _entries(folder: Path) -> Iterator[os.DirEntry]:

@@ -56,7 +56,7 @@ def entries(paths: list[Path], recursive: bool) -> Iterator[Entry]:
     the items the local engine makes of it (the images of array files, failures)."""
     for source in expand(paths, recursive):
         if isinstance(source, ImageFile):
-            yield source.path
+            yield Path(source.path)
         else:
             yield from source_items(source)
 

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from mnist_edge.runtime.sources import (
 
 
 def names(sources) -> list[str]:
-    return [s.path.name if hasattr(s, "path") else s.source for s in sources]
+    return [Path(s.path).name if hasattr(s, "path") else s.source for s in sources]
 
 
 def test_folders_are_read_in_name_order_and_hidden_files_skipped(tmp_path):
@@ -72,8 +73,9 @@ def test_devices_named_as_arrays_are_errors(tmp_path):
 def test_labels_are_read_only_when_wanted(tmp_path):
     (tmp_path / "a.png").touch()
     (tmp_path / "labels.csv").write_text("file,label\na.png,7\n")
-    assert list(expand([tmp_path])) == [ImageFile(tmp_path / "a.png")]
-    assert list(labelled(tmp_path)) == [ImageFile(tmp_path / "a.png", 7)]
+    listed = str(tmp_path / "a.png")  # a folder's listing names its files by strings
+    assert list(expand([tmp_path])) == [ImageFile(listed)]
+    assert list(labelled(tmp_path)) == [ImageFile(listed, 7)]
 
 
 @pytest.mark.parametrize("value", ["12", "-1", "7.9", "seven", " "])
@@ -83,14 +85,14 @@ def test_a_label_that_is_not_a_digit_fails_that_image(tmp_path, value):
     (tmp_path / "labels.csv").write_text(f"a.png,{value}\nb.png,3\n")
     first, second = labelled(tmp_path)
     assert isinstance(first, Failed) and "is not a digit 0-9" in first.error
-    assert second == ImageFile(tmp_path / "b.png", 3)
+    assert second == ImageFile(str(tmp_path / "b.png"), 3)
 
 
 def test_latin1_labels_match_latin1_file_names(tmp_path):
     name = os.fsdecode("caf\xe9.png".encode("latin-1"))  # not valid UTF-8 on disk
     (tmp_path / name).touch()
     (tmp_path / "labels.csv").write_bytes("caf\xe9.png,4\n".encode("latin-1"))
-    assert list(labelled(tmp_path)) == [ImageFile(tmp_path / name, 4)]
+    assert list(labelled(tmp_path)) == [ImageFile(str(tmp_path / name), 4)]
 
 
 def test_unreadable_labels_file_is_reported_once(tmp_path):
@@ -98,7 +100,7 @@ def test_unreadable_labels_file_is_reported_once(tmp_path):
     (tmp_path / "labels.csv").mkdir()
     first, second = labelled(tmp_path)
     assert isinstance(first, Failed) and first.source.endswith("labels.csv")
-    assert second == ImageFile(tmp_path / "a.png")
+    assert second == ImageFile(str(tmp_path / "a.png"))
 
 
 @pytest.mark.parametrize(
