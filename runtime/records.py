@@ -57,17 +57,19 @@ def record(prediction: Prediction, top_k: int = 0) -> dict[str, Any]:
     """The JSON-able record of one prediction: the jsonl and csv contract."""
     if prediction.probabilities is None:
         return {"source": prediction.source, "error": prediction.error}
-    probabilities = np.round(prediction.probabilities.astype(np.float64), DECIMALS)
+    rounded = prediction.probabilities.astype(np.float64).round(DECIMALS)  # once per file:
+    # ndarray's own methods, without np.round's wrapper, and one list for every use
+    values = rounded.tolist()
     digit = prediction.digit
     result: dict[str, Any] = {
         "source": prediction.source,
         "label": digit,
-        "probability": float(probabilities[digit]),
-        "probabilities": probabilities.tolist(),
+        "probability": values[digit],
+        "probabilities": values,
     }
     if top_k:
-        best = np.argsort(-probabilities, kind="stable")[:top_k]
-        result["top_k"] = [{"label": int(d), "probability": float(probabilities[d])} for d in best]
+        best = np.argsort(-rounded, kind="stable")[:top_k].tolist()
+        result["top_k"] = [{"label": d, "probability": values[d]} for d in best]
     return result
 
 
