@@ -16,6 +16,7 @@ import numpy as np
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHUNK = struct.Struct(">I4s")  # a chunk's data length and type; its data; a CRC-32 of both
+CRC = struct.Struct(">I")  # of the chunk's type and data
 HEADER = struct.Struct(">IIBBBBB")  # width, height, bit depth, colour type, compression,
 # filter method, interlace
 PLAIN_GREY = (8, 0, 0, 0, 0)  # 8 bits, grey, deflate, adaptive filters, not interlaced
@@ -28,31 +29,31 @@ def plain_grey(data: bytes) -> np.ndarray | None:
     its first MAX_BYTES + 1), or None when the file is anything else."""
     if len(data) > MAX_BYTES or not data.startswith(SIGNATURE):
         return None
-    view = memoryview(data)
-    size, parts, position = None, [], len(SIGNATURE)
-    while position + CHUNK.size <= len(data):
+    size, parts, position, total = None, [], len(SIGNATURE), len(data)
+    while position + CHUNK.size + CRC.size <= total:
         length, kind = CHUNK.unpack_from(data, position)
-        end = position + CHUNK.size + length
-        if end + 4 > len(data) or zlib.crc32(view[position + 4 : end]) != _crc(data, end):
+        start = position + CHUNK.size
+        end = start + length
+        if end + CRC.size > total or zlib.crc32(data[position + 4 : end]) != _crc(data, end):
             return None
-        if kind == b"IHDR" and size is None and length == HEADER.size:
-            width, height, *form = HEADER.unpack_from(data, position + CHUNK.size)
+        if kind == b"IDAT" and size is not None:
+            parts.append(data[start:end])
+        elif kind == b"IHDR" and size is None and length == HEADER.size:
+            width, height, *form = HEADER.unpack_from(data, start)
             small = 1 <= width <= SMALL_SIDE and 1 <= height <= SMALL_SIDE
             if tuple(form) != PLAIN_GREY or not small:
                 return None
             size = (width, height)
-        elif kind == b"IDAT" and size is not None:
-            parts.append(data[position + CHUNK.size : end])
-        elif kind == b"IEND" and parts and length == 0 and end + 4 == len(data):
+        elif kind == b"IEND" and parts and length == 0 and end + CRC.size == total:
             return _decoded(size, b"".join(parts))
         else:
             return None
-        position = end + 4
+        position = end + CRC.size
     return None
 
 
 def _crc(data: bytes, end: int) -> int:
-    return int.from_bytes(data[end : end + 4], "big")
+    return CRC.unpack_from(data, end)[0]
 
 
 def _decoded(size: tuple[int, int] | None, compressed: bytes) -> np.ndarray | None:
