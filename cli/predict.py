@@ -57,7 +57,8 @@ def predict(
             min=1,
             max=MAX_WORKERS,
             help="Image decoders: worker processes for small images (<= 100x100, once a run "
-            "has 128), else threads. Default: one per core up to 4; 1: all in this process. "
+            "has 128), else threads. Default: one per core up to 4 (processes: one fewer, "
+            "as this process takes a core); 1: all in this process. "
             "With --engine ray: Ray actors, default one per CPU of the cluster.",
         ),
     ] = None,

@@ -126,6 +126,35 @@ def _zombie(pid: int) -> bool:
         return False
 
 
+@pytest.mark.parametrize("cores", [1, 2])
+def test_by_default_a_worker_per_core_but_the_commands_own(tmp_path, x_test, cores):
+    """The command keeps a core busy itself (listing, model, records): on `cores` cores it
+    starts cores - 1 decoding processes (none on one core)."""
+    if len(os.sched_getaffinity(0)) < cores:
+        pytest.skip(f"needs {cores} cores")
+    small_pngs(tmp_path, x_test, 20_000)
+    process = subprocess.Popen(
+        [CLI, "predict", "-f", "jsonl", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores]),
+    )
+    seen: set[int] = set()
+    for lines, _ in enumerate(iter(process.stdout.readline, b"")):
+        if lines % 1000 == 0:
+            seen |= children(process.pid)  # started by the 128th file, ready ~0.1 s later
+    assert process.wait(timeout=60) == 0 and lines + 1 == 20_000
+    assert len(seen) == cores - 1
+
+
+@pytest.mark.parametrize(("cores", "processes"), [(1, 0), (2, 1), (3, 2), (5, 4), (64, 4)])
+def test_the_default_number_of_decoding_processes(monkeypatch, cores, processes):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert pipeline.Decoding(None)._processes_wanted() == processes
+    assert pipeline.Decoding(1)._processes_wanted() == 0  # --workers 1: all in the command
+    assert pipeline.Decoding(3)._processes_wanted() == 3
+
+
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM", "SIGKILL", "closed pipe"])
 def test_no_worker_outlives_the_run(tmp_path, x_test, stop):
     small_pngs(tmp_path, x_test, 20_000)
