@@ -29,7 +29,9 @@ def plain_grey(data: bytes) -> np.ndarray | None:
     its first MAX_BYTES + 1), or None when the file is anything else."""
     if len(data) > MAX_BYTES or not data.startswith(SIGNATURE):
         return None
-    size, parts, position, total = None, [], len(SIGNATURE), len(data)
+    size: tuple[int, int] | None = None
+    parts: list[bytes] = []
+    position, total = len(SIGNATURE), len(data)
     while position + CHUNK.size + CRC.size <= total:
         length, kind = CHUNK.unpack_from(data, position)
         start = position + CHUNK.size
