@@ -1,6 +1,6 @@
 """Small image files decoded in worker processes, so that a folder of them uses every core.
 
-A 28x28 PNG costs ~30 µs to open, check and preprocess, most of it Python holding the GIL:
+A 28x28 PNG costs ~22 µs to open, check and preprocess, most of it Python holding the GIL:
 threads only take turns on one core. Worker processes each have their own interpreter.
 Each is this module run as a program (`python -P -m mnist_edge.runtime.decoders`), which
 imports the decoder and nothing else (no model, no onnxruntime, not the caller's program),
