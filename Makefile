@@ -183,7 +183,7 @@ $(WEB_STAMP): $(WEB_SOURCES) $(wildcard runtime/models/*.onnx)
 
 # docs/web.png: the page in headless Chromium with a digit drawn on the pad.
 web-screenshot: $(STAMP) $(WEB_STAMP)
-	$(BIN)/python -m tests.web.screenshot docs/web.png
+	$(BIN)/python -m benchmarks.screenshot docs/web.png
 
 # docs/browser.md: the page's size, time to first prediction and live prediction time.
 bench-web: $(STAMP) $(WEB_STAMP)

@@ -13,4 +13,6 @@ checkout (`python -m benchmarks.X`, `python -m device.X`, pytest).
 - `browser`: web/dist served locally and Debian's Chromium driven by Playwright.
 - `tflite`: a Keras model through TensorFlow Lite's converter (benchmarks, the TFLM arena).
 - `sections`: the marked sections of README.md and the docs pages that make targets write.
+- `targets`: the issues' targets, which the tests hold the code to and the model card's
+  table reports its figures against.
 """

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.targets import PARITY_BACKENDS, PARITY_TOLERANCE, TEST_IMAGES
 from mnist_edge.core.mnist import Mnist
 from mnist_edge.export.summary import read_summary
 from mnist_edge.runtime import Predictor
-from tests.targets import PARITY_BACKENDS, PARITY_TOLERANCE, TEST_IMAGES
 
 
 def assert_runtime_matches_keras(onnx_path: Path, keras_path: Path, mnist: Mnist) -> None:

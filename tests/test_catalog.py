@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.targets import CNN_MAX_PARAMETERS
 from mnist_edge.core.contract import META_ARCHITECTURE, META_TRAINING
 from mnist_edge.runtime import Predictor, catalog
 from mnist_edge.runtime.catalog import UnknownModel
 from mnist_edge.runtime.info import shipped_models
 from tests.conftest import ROOT
-from tests.targets import CNN_MAX_PARAMETERS
 
 MODELS = catalog.MODELS
 NAMES = ["mlp", "mlp.int8", "cnn", "cnn.int8"]

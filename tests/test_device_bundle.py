@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from device import parity, readme, wheelhouse
-from tests.targets import PARITY_TOLERANCE
+from harness.targets import PARITY_TOLERANCE
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"

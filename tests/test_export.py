@@ -9,6 +9,7 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
+from harness.targets import INT8_MAX_DROP, INT8_MAX_SIZE_RATIO, PARITY_BACKENDS, PARITY_TOLERANCE
 from mnist_edge.core import contract
 from mnist_edge.export import run as export_run
 from mnist_edge.export.parity import ParityError, measure_parity, require_parity, run_backend
@@ -18,7 +19,6 @@ from mnist_edge.runtime import Predictor
 from mnist_edge.train.model import scale_pixels
 from tests.conftest import ROOT
 from tests.parity import assert_parity_report, assert_runtime_matches_keras
-from tests.targets import INT8_MAX_DROP, INT8_MAX_SIZE_RATIO, PARITY_BACKENDS, PARITY_TOLERANCE
 
 pytestmark = pytest.mark.slow  # TensorFlow
 DATA = ROOT / "data" / "mnist.npz"

@@ -6,13 +6,18 @@ import numpy as np
 import onnx
 import pytest
 
+from harness.targets import (
+    CNN_INT8_MAX_BYTES,
+    CNN_MAX_PARAMETERS,
+    INT8_MAX_DROP,
+    INT8_MAX_SIZE_RATIO,
+)
 from mnist_edge.core import contract
 from mnist_edge.export.run import export_model
 from mnist_edge.export.summary import read_summary
 from mnist_edge.runtime import Predictor
 from tests.conftest import ROOT
 from tests.parity import assert_parity_report, assert_runtime_matches_keras
-from tests.targets import CNN_INT8_MAX_BYTES, CNN_MAX_PARAMETERS, INT8_MAX_DROP, INT8_MAX_SIZE_RATIO
 
 pytestmark = pytest.mark.slow  # TensorFlow
 DATA = ROOT / "data" / "mnist.npz"

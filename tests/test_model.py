@@ -3,9 +3,9 @@
 import keras
 import pytest
 
+from harness.targets import CNN_MAX_PARAMETERS
 from mnist_edge.train.config import CnnConfig, TrainConfig, recipe
 from mnist_edge.train.model import build_model
-from tests.targets import CNN_MAX_PARAMETERS
 
 pytestmark = pytest.mark.slow  # TensorFlow
 

@@ -22,8 +22,8 @@ from contextlib import contextmanager, suppress
 import pytest
 
 from harness.service import ServiceProcess, service
+from harness.targets import ANSWER_UNDER_ABUSE_SECONDS, GIVEN_BACK_MIB, MAX_PROCESS_MB
 from tests import abuse
-from tests.targets import ANSWER_UNDER_ABUSE_SECONDS, GIVEN_BACK_MIB, MAX_PROCESS_MB
 
 pytestmark = pytest.mark.slow
 

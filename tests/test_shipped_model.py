@@ -2,14 +2,7 @@
 
 import numpy as np
 
-from mnist_edge.core.contract import (
-    META_ARCHITECTURE,
-    META_QUANTIZATION,
-    META_SOURCE_SHA256,
-    META_TRAINING,
-)
-from mnist_edge.runtime import Predictor
-from tests.targets import (
+from harness.targets import (
     CNN_INT8_MAX_BYTES,
     CNN_INT8_MAX_DROP,
     CNN_MAX_PARAMETERS,
@@ -18,6 +11,13 @@ from tests.targets import (
     INT8_MAX_SIZE_RATIO,
     MLP_TEST_ACCURACY,
 )
+from mnist_edge.core.contract import (
+    META_ARCHITECTURE,
+    META_QUANTIZATION,
+    META_SOURCE_SHA256,
+    META_TRAINING,
+)
+from mnist_edge.runtime import Predictor
 
 
 def accuracy(predictor: Predictor, mnist) -> float:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.targets import MLP_TEST_ACCURACY
 from mnist_edge.train.config import CnnConfig, TrainConfig
 from mnist_edge.train.fit import train_model
 from tests.conftest import ROOT
-from tests.targets import MLP_TEST_ACCURACY
 
 pytestmark = pytest.mark.slow  # TensorFlow
 

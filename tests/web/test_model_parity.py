@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from harness.browser import base64_array
+from harness.targets import PARITY_TOLERANCE
 from mnist_edge.runtime import Predictor, catalog
-from tests.targets import PARITY_TOLERANCE
 
 pytestmark = pytest.mark.slow
 

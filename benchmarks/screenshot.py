@@ -1,6 +1,6 @@
 """docs/web.png: the page in headless Chromium, a digit drawn on its pad (make web-screenshot).
 
-python -m tests.web.screenshot docs/web.png [--width 1100] [--digit 4]
+python -m benchmarks.screenshot docs/web.png [--width 1100] [--digit 4]
 """
 
 import argparse
