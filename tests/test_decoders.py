@@ -130,8 +130,7 @@ def _zombie(pid: int) -> bool:
 def test_by_default_a_worker_per_core_but_the_commands_own(tmp_path, x_test, cores):
     """The command keeps a core busy itself (listing, model, records): on `cores` cores it
     starts cores - 1 decoding processes (none on one core)."""
-    if len(os.sched_getaffinity(0)) < cores:
-        pytest.skip(f"needs {cores} cores")
+    cores = min(cores, len(os.sched_getaffinity(0)))  # a 1-core machine tests 1 twice
     small_pngs(tmp_path, x_test, 20_000)
     process = subprocess.Popen(
         [CLI, "predict", "-f", "jsonl", str(tmp_path)],
