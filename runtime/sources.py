@@ -82,10 +82,6 @@ def classify(path: Path, labels: "LabelsBeside | None" = None) -> ImageFile | Ar
     return labels.image(path)
 
 
-def is_input_name(path: Path) -> bool:
-    return _is_array_name(path.name) or _suffix(path.name) in EXTENSIONS
-
-
 def _is_array_name(name: str) -> bool:
     return _suffix(name) in ARRAY_SUFFIXES or is_idx_name(name)
 
