@@ -76,7 +76,7 @@ def _decoded(size: tuple[int, int] | None, compressed: bytes) -> np.ndarray | No
             return None
         encoder = Image.core.raw_encoder("L", "L")
         encoder.setimage(pixels, box)
-        written, done, data = encoder.encode(size[0] * size[1])
+        _, done, data = encoder.encode(size[0] * size[1])  # bytes written, 1 when done, bytes
         encoder.cleanup()
     except (ValueError, OSError):
         return None
