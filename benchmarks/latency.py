@@ -211,6 +211,36 @@ def copying_call(predictor: Predictor, image: np.ndarray) -> Callable[[], object
     return call
 
 
+def required_call(predictor: Predictor, image: np.ndarray) -> Callable[[], object]:
+    """The bare bound call with everything the runtime requires around it, in one function:
+    the image copied in, the call under its deadline (runtime/budget.py), every row checked
+    (runtime/rows.py), the probabilities copied out. What `Predictor.predict` costs beyond
+    this is its own dispatch: checking its argument, finding the thread's buffers."""
+    small = predictor._small
+    small.run(image)
+    lane = small.lane()
+    buffers, timer, run, seconds = (
+        lane.by_size[len(image)],
+        lane.timer,
+        small._run,
+        small.budget.seconds,
+    )
+    binding, options, values, bits = buffers.binding, timer.options, buffers.values, buffers.bits
+
+    def call() -> np.ndarray:
+        buffers.images[...] = image
+        timer.deadline = time.monotonic() + seconds
+        try:
+            run(binding, options)
+        finally:
+            timer.deadline = 0.0
+        if not probabilities_in(values, bits):
+            raise AssertionError("the model gave rows that are not probabilities")
+        return buffers.probabilities.copy()
+
+    return call
+
+
 def _session_run(session, predictor: Predictor) -> Callable[..., tuple[np.ndarray, bool]]:
     """Predictor._run as it was: `session.run` with an input dict, on a contiguous batch."""
     fetch, feed = [predictor.output.name], predictor.input.name

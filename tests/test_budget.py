@@ -1,5 +1,5 @@
 """Every model call has a time budget (runtime/budget.py): a model that never answers (an ONNX
-Loop of 10^12 steps, tests/models.py) ends with one line, and is not called again.
+Loop of 10^12 steps, harness/broken_models.py) ends with one line, and is not called again.
 
 Each call that must end is run in a thread joined with HANG_SECONDS, so that a watchdog that
 fails makes the test fail instead of hanging the suite. Times are printed, not asserted,
@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.broken_models import endless_loop_model
 from mnist_edge.core.errors import ModelError
 from mnist_edge.runtime.budget import DEFAULT_SECONDS, ENVIRONMENT, budget_seconds
 from mnist_edge.runtime.predictor import SMALL_BATCH, Predictor
-from tests.models import endless_loop_model
 
 BUDGET = 0.3  # seconds: long enough for a real call on a busy machine, short for a test
 HANG_SECONDS = 60  # far past any budget here: a call still running then has hung

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.broken_models import nan_model
 from tests.conftest import ROOT
 from tests.inputs import make_inputs
-from tests.models import nan_model
 
 SAMPLES = sorted((ROOT / "samples").iterdir())
 SUCCESS_KEYS = {"source", "label", "probability", "probabilities"}

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from harness.broken_models import endless_loop_model
 from harness.processes import measure_process
 from mnist_edge.runtime.budget import ENVIRONMENT
 from tests.conftest import Run, invoke
@@ -26,7 +27,6 @@ from tests.hostile import (
     make_worst_cases,
     zip_bomb_npz,
 )
-from tests.models import endless_loop_model
 
 CLI = str(Path(sys.executable).with_name("mnist-edge"))
 MAX_RSS_MB = 300  # any single input, the whole process

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.models import eleven_model, failing_model, logits_model, one_row_model
+from harness.broken_models import eleven_model, failing_model, logits_model, one_row_model
 from tests.privileges import unprivileged
 
 pytestmark = pytest.mark.slow

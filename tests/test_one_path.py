@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.broken_models import eleven_model, nan_model
 from mnist_edge.runtime import Predictor
 from mnist_edge.serve.settings import Settings
 from tests.inputs import make_inputs
-from tests.models import eleven_model, nan_model
 from tests.serving import exchange, running
 
 pytestmark = pytest.mark.slow  # a Ray instance, the service, broken models made with onnx

@@ -12,13 +12,13 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
+from harness.broken_models import nan_model
 from mnist_edge.core.contract import IMAGE_SIZE, INPUT_NAME, NUM_CLASSES, OUTPUT_NAME
 from mnist_edge.runtime.predictor import Predictor
 from mnist_edge.serve.batcher import Batcher
 from mnist_edge.serve.protocol import HEADER_LENGTH
 from mnist_edge.serve.settings import Settings
 from tests.conftest import ROOT
-from tests.models import nan_model
 from tests.serving import Served, error_of, running
 
 TOLERANCE = 1e-6  # largest |p_service - p_predictor| allowed for any probability

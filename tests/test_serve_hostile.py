@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 
+from harness.broken_models import endless_loop_model
 from harness.raw_http import read_response
 from harness.service import ServiceProcess, service
 from harness.targets import ANSWER_UNDER_ABUSE_SECONDS, MAX_PROCESS_MB
@@ -23,7 +24,6 @@ from mnist_edge.runtime.budget import ENVIRONMENT
 from mnist_edge.runtime.predictor import Predictor
 from tests.abuse import normal_request
 from tests.conftest import ROOT
-from tests.models import endless_loop_model
 from tests.serving import Served, error_of
 
 pytestmark = pytest.mark.slow

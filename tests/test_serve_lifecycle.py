@@ -1,6 +1,6 @@
 """`mnist-edge serve` started, stopped and failing, as a service manager or a person at a
 terminal sees it, with models that load but never finish or fail when called
-(tests/models.py):
+(harness/broken_models.py):
 
 - SIGTERM or Ctrl-C while the model warms up (a Loop of 10^12 steps) ends it at once;
 - SIGTERM while a model call never ends: the request gets a 503 and the process exits 0
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.broken_models import endless_loop_model, failing_model
 from harness.raw_http import read_response
 from harness.service import ServiceProcess, serve_command, service
 from tests.abuse import upload
-from tests.models import endless_loop_model, failing_model
 from tests.serving import error_of, exchange
 
 pytestmark = pytest.mark.slow
