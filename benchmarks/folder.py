@@ -39,6 +39,18 @@ FLOOR = 'bare Pillow, one thread (`Image.open` + `convert("L")` + `np.asarray`)'
 # A developer's shell may set these; a user's run has neither: with them, every record is a
 # write of its own and the project's modules are compiled again at each start.
 NOT_PASSED_ON = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")
+FLOOR_PROCESS = "the same loop as a whole process, start to exit (like `predict`)"
+BARE_LOOP = """
+import os, sys
+import numpy as np
+from PIL import Image
+for name in sorted(os.listdir(sys.argv[1])):
+    with Image.open(os.path.join(sys.argv[1], name)) as image:
+        np.asarray(image.convert("L"))
+"""
+IMPORTS = (
+    "a Python process that imports what any `predict` needs (NumPy, onnxruntime, Pillow) and exits"
+)
 DECODER = "mnist-edge's decoder alone, one thread (`decode_image`: limits, checks, preprocessing)"
 
 
@@ -55,9 +67,12 @@ def main() -> None:
         one = Path(scratch, "one.png")
         Image.fromarray(digits[0]).save(one)
         start_up = {
-            model: _median(args.repeats, lambda m=model: _predict(m, [one], None))
+            f"`predict` on one file, `--model {model}`: start-up and exit": _median(
+                args.repeats, lambda m=model: _predict(m, [one], None)
+            )
             for model in (DEFAULT, TUTORIAL)
         }
+        start_up[IMPORTS] = _median(args.repeats, _imports_only)
         for count in args.files:
             folder = Path(scratch, f"{count}")
             files = _write_pngs(folder, digits, count)
@@ -78,6 +93,7 @@ def measure(folder: Path, files: list[Path], repeats: int) -> dict[str, list[flo
     """files/s of each way of reading `folder`, `repeats` times, taking turns."""
     runs: dict[str, Callable[[], float]] = {
         FLOOR: lambda: _timed(lambda: _bare_pillow(files)),
+        FLOOR_PROCESS: lambda: _process([sys.executable, "-c", BARE_LOOP, str(folder)], None),
         DECODER: lambda: _timed(lambda: [decode_image(ImageFile(path)) for path in files]),
     }
     for model in (DEFAULT, TUTORIAL):
@@ -122,10 +138,13 @@ def render(
         "| | |",
         "|---|---|",
     ]
-    for model, seconds in start_up.items():
+    for count, rates in tables:
+        seconds = count / statistics.median(rates[FLOOR])
         lines.append(
-            f"| `predict` on one file, `--model {model}`: start-up and exit | {seconds:.2f} s |"
+            f"| the bare Pillow loop on {count:,} files, for comparison | {seconds:.2f} s |"
         )
+    for name, seconds in start_up.items():
+        lines.append(f"| {name} | {seconds:.2f} s |")
     for model, rate in models.items():
         lines.append(
             f"| the `{model}` model alone, batches of {DEFAULT_BATCH}, all cores | "
@@ -140,9 +159,14 @@ def _row(model: str, cores: int) -> str:
 
 def _predict(model: str, inputs: list[Path], cores: int | None) -> float:
     """Seconds for a whole `predict` process on `inputs`, on the first `cores` cores."""
+    command = [CLI, "predict", "-q", "-f", "jsonl", "--model", model, *map(str, inputs)]
+    return _process(command, cores)
+
+
+def _process(command: list[str], cores: int | None) -> float:
+    """Seconds for a whole process, start to exit, on the first `cores` cores (None: all)."""
     allowed = sorted(os.sched_getaffinity(0))
     pinned = set(allowed[:cores]) if cores else set(allowed)
-    command = [CLI, "predict", "-q", "-f", "jsonl", "--model", model, *map(str, inputs)]
     environment = {name: value for name, value in os.environ.items() if name not in NOT_PASSED_ON}
     started = time.perf_counter()
     subprocess.run(
@@ -154,6 +178,12 @@ def _predict(model: str, inputs: list[Path], cores: int | None) -> float:
         preexec_fn=lambda: os.sched_setaffinity(0, pinned),
     )
     return time.perf_counter() - started
+
+
+def _imports_only() -> float:
+    """Seconds for a process that starts, imports NumPy, onnxruntime and Pillow, and exits:
+    the part of a `predict` run that no work on files can shorten."""
+    return _process([sys.executable, "-c", "import numpy, onnxruntime, PIL.Image"], None)
 
 
 def _model_rate(model: str, digits: np.ndarray) -> float:
