@@ -33,7 +33,7 @@ from mnist_edge.runtime.decode import decode_image, source_items
 from mnist_edge.runtime.decoders import ProcessDecoder
 from mnist_edge.runtime.images import pixel_count
 from mnist_edge.runtime.predictor import Predictor, row_problems
-from mnist_edge.runtime.records import Item, Prediction
+from mnist_edge.runtime.records import Item, Prediction, batch_rows
 from mnist_edge.runtime.sources import ImageFile, Source, expand
 
 DEFAULT_BATCH = 256
@@ -200,18 +200,20 @@ def paired(window: list[Item], probabilities: np.ndarray | None) -> list[Predict
     errors."""
     if probabilities is None:  # nothing in the window was decoded
         return unpredicted(window, "")
-    problems = iter(row_problems(probabilities))
-    rows = iter(probabilities)
+    rounded, best = batch_rows(probabilities)
+    rows = iter(zip(probabilities, row_problems(probabilities), rounded, best, strict=True))
     predictions = []
     for item in window:
         if item.image is None:
             predictions.append(_failed(item, ""))
             continue
-        row, problem = next(rows), next(problems)
+        row, problem, values, digit = next(rows)
         if problem is not None:
             predictions.append(_failed(item, problem))
         else:
-            predictions.append(Prediction(item.source, row, None, item.label, item.image))
+            predictions.append(
+                Prediction(item.source, row, None, item.label, item.image, values, digit)
+            )
     return predictions
 
 
