@@ -47,7 +47,8 @@ ThreadsOption = Annotated[
         min=1,
         max=MAX_THREADS,
         help="onnxruntime threads for large batches (one image: one), at most 4 per core "
-        f"({MAX_THREADS} here). Default: one per core.",
+        f"({MAX_THREADS} here). Default: one per core (for predict and evaluate, one per core "
+        "the decoding processes leave, once they start).",
     ),
 ]
 BatchOption = Annotated[

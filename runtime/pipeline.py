@@ -74,7 +74,8 @@ def predict_sources(
 ) -> Iterator[Prediction]:
     """A Prediction (or an error) for every input of `sources`, in order."""
     options = options or PipelineOptions()
-    items = decoded(sources, LOOKAHEAD * options.batch_size, options.workers)
+    lookahead = LOOKAHEAD * options.batch_size
+    items = decoded(sources, lookahead, options.workers, predictor.share_cores)
     return predicted(predictor, items, options.batch_size)
 
 
@@ -90,13 +91,17 @@ def decode_threads(small: bool) -> int:
 
 
 def decoded(
-    sources: Iterable[Source], lookahead: int, workers: int | None = None
+    sources: Iterable[Source],
+    lookahead: int,
+    workers: int | None = None,
+    on_processes: Callable[[int], None] | None = None,
 ) -> Iterator[Item]:
     """Items in input order. Image files are decoded up to `lookahead` ahead, in groups (a
     tiny file must not cost more to schedule than to decode): in a pool of threads, or for
-    small images in worker processes once a run has PROCESSES_START of them (see Decoding);
-    array files are read a block at a time as the model takes them."""
-    with Decoding(workers) as decoding:
+    small images in worker processes once a run has PROCESSES_START of them (see Decoding),
+    told to `on_processes(count)` when they start; array files are read a block at a time as
+    the model takes them."""
+    with Decoding(workers, on_processes) as decoding:
         pending: deque[Callable[[], Iterable[Item]]] = deque()
         for source in sources:
             if isinstance(source, ImageFile):
@@ -123,8 +128,11 @@ class Decoding:
     it), and on 2 cores one worker beside it read 10,000 files 15% faster than two.
     """
 
-    def __init__(self, workers: int | None) -> None:
+    def __init__(
+        self, workers: int | None, on_processes: Callable[[int], None] | None = None
+    ) -> None:
         self.workers = workers
+        self._on_processes = on_processes
         self._files: list[ImageFile] = []
         self._seen = 0
         self._threads: ThreadPoolExecutor | None = None
@@ -146,8 +154,11 @@ class Decoding:
             self._threads = ThreadPoolExecutor(self.workers or decode_threads(self._small))
         self._seen += 1
         if self._seen == PROCESSES_START and self._small and self._processes_wanted() > 0:
-            self._processes = ProcessDecoder(self._processes_wanted())
+            count = self._processes_wanted()
+            self._processes = ProcessDecoder(count)
             self._processes.start()  # the thread goes on decoding until they are ready
+            if self._on_processes is not None:
+                self._on_processes(count)
         self._files.append(file)
         return self.flush() if len(self._files) >= self.group else []
 

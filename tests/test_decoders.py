@@ -154,6 +154,25 @@ def test_the_default_number_of_decoding_processes(monkeypatch, cores, processes)
     assert pipeline.Decoding(3)._processes_wanted() == 3
 
 
+@pytest.mark.parametrize(("cores", "workers", "threads"), [(2, None, 1), (8, None, 4), (8, 6, 2)])
+def test_the_model_leaves_the_decoding_processes_their_cores(
+    tmp_path, x_test, monkeypatch, cores, workers, threads
+):
+    """Once decoding processes start, the model's larger batches run on the cores they leave;
+    a thread count asked for is kept. The records are the same either way."""
+    from mnist_edge.runtime.predictor import Predictor
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    small_pngs(tmp_path, x_test, pipeline.PROCESSES_START + 300)
+    options = pipeline.PipelineOptions(workers=workers)
+    shared, asked = Predictor("cnn", spinning=False), Predictor("cnn", threads=3, spinning=False)
+    mine = [p.probabilities for p in pipeline.predict_paths(shared, [tmp_path], options)]
+    theirs = [p.probabilities for p in pipeline.predict_paths(asked, [tmp_path], options)]
+    assert (shared._threads, asked._threads) == (threads, 3)
+    assert np.array_equal(np.stack(mine), np.stack(theirs))
+    assert np.array_equal(np.stack(mine), Predictor("cnn").predict(x_test[: len(mine)]))
+
+
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM", "SIGKILL", "closed pipe"])
 def test_no_worker_outlives_the_run(tmp_path, x_test, stop):
     small_pngs(tmp_path, x_test, 20_000)
