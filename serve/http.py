@@ -4,6 +4,8 @@ hold memory or a connection for long without completing requests, and one write 
 - A request's line and headers: at most MAX_HEAD_BYTES (httptools keeps them all, with no
   limit of its own), else a 431; sent within `head_seconds` of the connection's opening or
   the request's first byte, else a 408 (a client that sends nothing, or a byte at a time).
+  The time the server holds pipelined requests unparsed (below) does not count: their
+  bytes have arrived, and a client that reads its answers late still gets them all.
 - Connections: at most `max_connections`. One more closes another: first one whose client
   does not read its answers or sends requests ahead of them, else the one that has waited
   longest for its client (idle, or its request still arriving); only when every connection
@@ -111,8 +113,11 @@ class BoundedHttp(HttpToolsProtocol):
             self._parse(data[start : self._parsed])
         if self._holding():
             self.flow.pause_reading()
+            self._stop_head_timer()  # the rest has arrived: the wait is the server's own
         else:
             self._received, self._parsed = b"", 0
+            if self._in_head and not self.transport.is_closing():
+                self._start_head_timer()  # a head begun before holding: the client's again
 
     def _holding(self) -> bool:
         return self._parsed < len(self._received)

@@ -11,7 +11,9 @@ import asyncio
 import gzip
 import json
 import random
+import socket
 import time
+from contextlib import suppress
 
 import numpy as np
 import pytest
@@ -204,6 +206,30 @@ def test_slow_truncated_and_vanishing_clients_are_let_go(served: Served):
     )
     print(slow)
     assert slow == [408, None, None, 408, 408]
+
+
+def test_a_client_that_reads_its_answers_late_gets_them_all(served: Served):
+    """Requests pipelined past what the server parses at once, their answers left unread
+    for longer than the timeout, then read: the server held the rest of the requests while
+    answers waited, so the time was its own, not the client's; every request is answered
+    200, none refused as late (408)."""
+    count = 3000  # answers of ~100 bytes: more than a 4 KiB receive window takes
+    get = b"GET /v2/health/live HTTP/1.1\r\nHost: test\r\n\r\n"
+    with socket.socket() as connection:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        connection.settimeout(WAIT_SECONDS)
+        connection.connect(served.address)
+        connection.sendall(get * count)
+        time.sleep(TIMEOUT + 1.5)
+        received = b""
+        with suppress(ConnectionResetError):  # a server that cut it: the statuses say
+            while received.count(b"HTTP/1.1 ") < count and (chunk := connection.recv(65536)):
+                received += chunk
+    statuses = [
+        line.split()[1] for line in received.split(b"\r\n") if line.startswith(b"HTTP/1.1 ")
+    ]
+    print(f"{len(statuses):,} answers to {count:,} pipelined requests read late: {set(statuses)}")
+    assert statuses == [b"200"] * count
 
 
 def test_bodies_promised_but_never_sent_hold_no_place(served: Served):
