@@ -6,7 +6,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
@@ -100,3 +100,12 @@ def running(predictor: Predictor, settings: Settings) -> Iterator[Served]:
         server.should_exit = True
         thread.join(START_SECONDS)
         sock.close()
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
+    """Return once `condition()` holds, looking every 10 ms; fail naming `what` after
+    `seconds` (a state the service reaches: a model call under way, stopping, ready)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not {what} within {seconds:g} s"
+        time.sleep(0.01)

@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from harness.broken_models import endless_loop_model, failing_model
 from harness.raw_http import read_response
 from harness.service import ServiceProcess, serve_command, service
 from tests.abuse import upload
-from tests.serving import error_of, exchange
+from tests.serving import error_of, exchange, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -35,13 +34,6 @@ BUSY_SECONDS = 0.5  # CPU time of a thread besides the main one: a model call un
 AT_ONCE_SECONDS = 5.0  # a process told to stop at once has ended by then (a hang: never)
 SHUTDOWN_SECONDS = 5.0  # what the README promises requests in progress after SIGTERM
 INFER = "/v2/models/mnist/infer"
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"not {what} within {WAIT_SECONDS:g} s"
-        time.sleep(0.02)
 
 
 def busy_thread(pid: int) -> bool:

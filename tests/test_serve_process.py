@@ -7,27 +7,17 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import pytest
 
 from harness.service import ServiceProcess, service
 from tests.conftest import ROOT
-from tests.serving import Served, exchange
+from tests.serving import Served, exchange, wait_until
 
 pytestmark = pytest.mark.slow
 
 SAMPLE = ROOT / "samples" / "mnist-7.png"
 SERVE_PACKAGES = ("starlette", "uvicorn", "prometheus_client", "python_multipart")
-WAIT_SECONDS = 30.0  # for the service to reach a state the test waits for
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"not {what} within {WAIT_SECONDS:g} s"
-        time.sleep(0.01)
 
 
 def in_progress(server: ServiceProcess) -> float:
