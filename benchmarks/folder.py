@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from benchmarks.bare_pillow import read_all
 from harness.sections import write_section
 from mnist_edge.core.mnist import load_mnist
 from mnist_edge.measure.bench import throughput
@@ -33,21 +34,15 @@ from mnist_edge.runtime.predictor import Predictor
 from mnist_edge.runtime.sources import ImageFile
 
 CLI = str(Path(sys.executable).with_name("mnist-edge"))
+CHECKOUT = Path(__file__).resolve().parents[1]  # where `python -m benchmarks.X` finds them
 FILES = (10_000, 30_000)
 REPEATS = 3
 FLOOR = 'bare Pillow, one thread (`Image.open` + `convert("L")` + `np.asarray`)'
 # A developer's shell may set these; a user's run has neither: with them, every record is a
 # write of its own and the project's modules are compiled again at each start.
 NOT_PASSED_ON = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")
+BARE_LOOP = "benchmarks.bare_pillow"  # run as a module: the same loop as a process of its own
 FLOOR_PROCESS = "the same loop as a whole process, start to exit (like `predict`)"
-BARE_LOOP = """
-import os, sys
-import numpy as np
-from PIL import Image
-for name in sorted(os.listdir(sys.argv[1])):
-    with Image.open(os.path.join(sys.argv[1], name)) as image:
-        np.asarray(image.convert("L"))
-"""
 IMPORTS = (
     "a Python process that imports what any `predict` needs (NumPy, onnxruntime, Pillow) and exits"
 )
@@ -92,8 +87,8 @@ def core_counts() -> list[int]:
 def measure(folder: Path, files: list[Path], repeats: int) -> dict[str, list[float]]:
     """files/s of each way of reading `folder`, `repeats` times, taking turns."""
     runs: dict[str, Callable[[], float]] = {
-        FLOOR: lambda: _timed(lambda: _bare_pillow(files)),
-        FLOOR_PROCESS: lambda: _process([sys.executable, "-c", BARE_LOOP, str(folder)], None),
+        FLOOR: lambda: _timed(lambda: read_all(files)),
+        FLOOR_PROCESS: lambda: _process([sys.executable, "-m", BARE_LOOP, str(folder)], None),
         DECODER: lambda: _timed(lambda: [decode_image(ImageFile(path)) for path in files]),
     }
     for model in (DEFAULT, TUTORIAL):
@@ -174,6 +169,7 @@ def _process(command: list[str], cores: int | None) -> float:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=environment,
+        cwd=CHECKOUT,
         check=True,
         preexec_fn=lambda: os.sched_setaffinity(0, pinned),
     )
@@ -189,12 +185,6 @@ def _imports_only() -> float:
 def _model_rate(model: str, digits: np.ndarray) -> float:
     predictor = Predictor(model)
     return throughput(predictor.predict_uint8, digits, DEFAULT_BATCH)
-
-
-def _bare_pillow(files: list[Path]) -> None:
-    for path in files:
-        with Image.open(path) as image:
-            np.asarray(image.convert("L"))
 
 
 def _timed(call: Callable[[], object]) -> float:
