@@ -153,8 +153,7 @@ class Decoding:
             self._small = pixel_count(Path(file.path)) <= SMALL_IMAGE
             self._threads = ThreadPoolExecutor(self.workers or decode_threads(self._small))
         self._seen += 1
-        if self._seen == PROCESSES_START and self._small and self._processes_wanted() > 0:
-            count = self._processes_wanted()
+        if self._seen == PROCESSES_START and self._small and (count := self._processes_wanted()):
             self._processes = ProcessDecoder(count)
             self._processes.start()  # the thread goes on decoding until they are ready
             if self._on_processes is not None:

@@ -72,7 +72,7 @@ class BoundedHttp(HttpToolsProtocol):
         # does not read them gets none computed beyond the one waiting (uvicorn's default,
         # 64 KiB, is hundreds of small answers, each appended to a growing buffer).
         transport.set_write_buffer_limits(high=0)
-        coalescing = self._coalescing = Coalescing(transport, self.loop, self.head_seconds)
+        coalescing = Coalescing(transport, self.loop, self.head_seconds)
         super().connection_made(cast(asyncio.Transport, coalescing))  # it wraps one
         # The kernel's unsent bytes when last asked, and the bytes written by then: it holds
         # at most that many plus those written since, so it is asked only when that sum is
@@ -173,7 +173,7 @@ class BoundedHttp(HttpToolsProtocol):
         answers, looking again after `wait` seconds (doubled each time) until then."""
         if self.transport.is_closing():
             return
-        written = self._coalescing.written
+        written = cast(Coalescing, self.transport).written
         if self._unsent_seen + written - self._written_then > MAX_UNSENT:  # else it cannot be
             self._unsent_seen, self._written_then = _unsent(self._socket), written
         self.unread = self._unsent_seen > MAX_UNSENT
